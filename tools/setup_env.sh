@@ -33,7 +33,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 
-"${PIP[@]}" install -q 'setuptools<70' wheel ninja
+"${PIP[@]}" install -q wheel ninja
 log "installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"
 "${PIP[@]}" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 
@@ -43,9 +43,12 @@ log "installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"
 mmcv_wheel="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)"
 if [ -z "$mmcv_wheel" ]; then
   log "building mmcv $MMCV_VERSION with its ops from source (about 10 minutes, once per machine)"
+  # mmcv 2.1.0's setup.py imports pkg_resources, which newer setuptools no longer ships
+  # (torch pulls a newer one in; it only needs it to build extensions, as here).
+  "${PIP[@]}" install -q 'setuptools<70'
   build="$(mktemp -d)"
   trap 'rm -rf "$build"' EXIT
-  "${PIP[@]}" download -q --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$build"
+  "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$build"
   tar -xzf "$build"/mmcv-"$MMCV_VERSION".tar.gz -C "$build"
   # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes C++17.
   sed -i 's/-std=c++17/-std=c++20/g' "$build/mmcv-$MMCV_VERSION/setup.py"

@@ -1,0 +1,3 @@
+from .kdas_distiller import KDASDistiller, ModuleOutputRecorder
+
+__all__ = ['KDASDistiller', 'ModuleOutputRecorder']

@@ -1,0 +1,8 @@
+from .distillation_segmentor import DistillationSegmentor
+from .multi_scale_train import MultiScaleTrainMixin, rescale_batch, scaled_size
+from .polyp_encoder_decoder import PolypEncoderDecoder
+
+__all__ = [
+    'DistillationSegmentor', 'MultiScaleTrainMixin', 'PolypEncoderDecoder', 'rescale_batch',
+    'scaled_size'
+]

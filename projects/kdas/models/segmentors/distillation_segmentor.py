@@ -1,0 +1,124 @@
+"""A segmentor that trains a student under a frozen teacher (the algorithm, in MMRazor's
+terms); what is recorded and compared lives in the distiller."""
+from typing import Optional
+
+import torch
+from mmseg.models.segmentors.base import BaseSegmentor
+from mmseg.registry import MODELS
+from mmseg.utils import OptSampleList, SampleList
+from torch import Tensor
+
+from ...utils.checkpoint import load_weights
+from .multi_scale_train import MultiScaleTrainMixin
+
+STUDENT_PREFIX = 'student.'
+
+
+@MODELS.register_module()
+class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
+    """Student + frozen teacher + distiller.
+
+    The loss is ``(1 - alpha) * L_seg + alpha * sum(distillation terms)``, where ``L_seg`` is
+    the student's own decode-head loss and each distillation term carries its own
+    ``loss_weight``.
+
+    The teacher is loaded from ``teacher_checkpoint`` when the model is built (so a missing
+    or mismatched file stops the run before the first iteration), runs in eval mode under
+    ``torch.no_grad()``, is not a registered sub-module (so it is absent from the optimiser,
+    from DDP and from saved checkpoints) and follows ``.to()``/``.cuda()`` with the model.
+    Saved state dicts hold the student's keys without prefix, so a KDAS checkpoint loads
+    directly into the student's own config.
+
+    Args:
+        student (dict): Student segmentor config (e.g. ``PolypEncoderDecoder``).
+        teacher (dict): Teacher segmentor config.
+        teacher_checkpoint (str, optional): Teacher weights in this project's format (a
+            training checkpoint or the output of ``polyppvt2mmseg.py``). None only for tests
+            and for inference, where the teacher is not used.
+        distiller (dict): ``KDASDistiller`` config.
+        alpha (float): Weight of the distillation terms (0.3 in the paper).
+        train_rates, train_base_size: the multi-scale schedule, see
+            :class:`MultiScaleTrainMixin`.
+    """
+
+    def __init__(self, student: dict, teacher: dict, distiller: dict,
+                 teacher_checkpoint: Optional[str] = None, alpha: float = 0.3,
+                 train_rates=(1.0, ), train_base_size: int = 352, data_preprocessor=None,
+                 init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if not 0 <= alpha <= 1:
+            raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
+        self.student = MODELS.build(student)
+        teacher_model = MODELS.build(teacher)
+        if teacher_checkpoint is not None:
+            load_weights(teacher_model, teacher_checkpoint, what='teacher')
+        teacher_model.requires_grad_(False)
+        teacher_model.eval()
+        # A list hides the teacher from Module's registry (see the class docstring).
+        self._teacher_holder = [teacher_model]
+        self.teacher_checkpoint = teacher_checkpoint
+        self.distiller = MODELS.build(distiller)
+        self.alpha = alpha
+        self.train_rates = tuple(train_rates)
+        self.train_base_size = train_base_size
+        self._register_state_dict_hook(_strip_student_prefix)
+        self._register_load_state_dict_pre_hook(_add_student_prefix)
+
+    @property
+    def teacher(self):
+        return self._teacher_holder[0]
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        self.teacher._apply(fn, *args, **kwargs)
+        return self
+
+    def init_weights(self):
+        # The teacher keeps its checkpoint: only the student (and distiller) initialise.
+        self.student.init_weights()
+        self.distiller.init_weights()
+
+    # BaseSegmentor's abstract interface, delegated to the student.
+    def extract_feat(self, inputs: Tensor):
+        return self.student.extract_feat(inputs)
+
+    def encode_decode(self, inputs: Tensor, batch_data_samples: SampleList):
+        return self.student.encode_decode(inputs, batch_data_samples)
+
+    def predict(self, inputs: Tensor, data_samples: OptSampleList = None) -> SampleList:
+        return self.student.predict(inputs, data_samples)
+
+    def _forward(self, inputs: Tensor, data_samples: OptSampleList = None):
+        return self.student._forward(inputs, data_samples)
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        distiller = self.distiller
+        self.teacher.eval()  # in case a hook or user switched it
+        with torch.no_grad(), distiller.teacher_recorder.recording(self.teacher):
+            self.teacher._forward(inputs)
+        with distiller.student_recorder.recording(self.student):
+            student_losses = self.student.loss(inputs, data_samples)
+        distill_losses = distiller.compute_losses(inputs.shape[-2:])
+
+        losses = {}
+        for name, value in student_losses.items():
+            # Only loss terms are weighted; accuracies and the like pass through.
+            losses[name] = (1 - self.alpha) * value if 'loss' in name else value
+        for name, value in distill_losses.items():
+            losses[f'distill.{name}'] = self.alpha * value
+        return losses
+
+
+def _strip_student_prefix(module, state_dict, prefix, local_metadata):
+    for key in list(state_dict):
+        if key.startswith(prefix + STUDENT_PREFIX):
+            state_dict[prefix + key[len(prefix + STUDENT_PREFIX):]] = state_dict.pop(key)
+    return state_dict
+
+
+def _add_student_prefix(state_dict, prefix, local_metadata, strict, missing_keys,
+                        unexpected_keys, error_msgs):
+    own = (prefix + STUDENT_PREFIX, prefix + 'distiller.', prefix + 'data_preprocessor.')
+    for key in list(state_dict):
+        if key.startswith(prefix) and not key.startswith(own):
+            state_dict[prefix + STUDENT_PREFIX + key[len(prefix):]] = state_dict.pop(key)

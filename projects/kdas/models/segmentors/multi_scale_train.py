@@ -1,0 +1,54 @@
+"""The Polyp-PVT / KDAS multi-scale schedule: every batch is used at several scales,
+with a backward pass and an optimiser step for each."""
+from typing import Dict, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.optim import OptimWrapper
+from mmengine.structures import PixelData
+
+
+def scaled_size(base: int, rate: float, divisor: int = 32) -> int:
+    """``round(base * rate / divisor) * divisor``, as the reference training script does."""
+    return int(round(base * rate / divisor) * divisor)
+
+
+def rescale_batch(inputs, data_samples, size):
+    """Resize a preprocessed batch: images bilinearly, labels by nearest neighbour."""
+    if tuple(inputs.shape[-2:]) == tuple(size):
+        return inputs, data_samples
+    inputs = F.interpolate(inputs, size=size, mode='bilinear', align_corners=True)
+    resized = []
+    for sample in data_samples:
+        sample = sample.clone()
+        label = sample.gt_sem_seg.data[None].float()
+        sample.gt_sem_seg = PixelData(
+            data=F.interpolate(label, size=size, mode='nearest')[0].to(torch.int64))
+        sample.set_metainfo(dict(img_shape=tuple(size), pad_shape=tuple(size)))
+        resized.append(sample)
+    return inputs, resized
+
+
+class MultiScaleTrainMixin:
+    """Adds ``train_rates`` to a segmentor: each batch is trained once per rate, resized to
+    ``scaled_size(train_base_size, rate)``. ``train_rates=(1,)`` is ordinary training.
+    The logged losses are those of the last scale."""
+
+    train_rates: Sequence[float] = (1.0, )
+    train_base_size: int = 352
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        if tuple(self.train_rates) == (1.0, ):
+            return super().train_step(data, optim_wrapper)
+        data = self.data_preprocessor(data, True)
+        log_vars = {}
+        for rate in self.train_rates:
+            size = scaled_size(self.train_base_size, rate)
+            inputs, samples = rescale_batch(data['inputs'], data['data_samples'], (size, size))
+            with optim_wrapper.optim_context(self):
+                losses = self._run_forward(dict(inputs=inputs, data_samples=samples),
+                                           mode='loss')
+            parsed, log_vars = self.parse_losses(losses)
+            optim_wrapper.update_params(parsed)
+        return log_vars

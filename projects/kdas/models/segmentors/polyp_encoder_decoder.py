@@ -1,0 +1,21 @@
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.registry import MODELS
+
+from .multi_scale_train import MultiScaleTrainMixin
+
+
+@MODELS.register_module()
+class PolypEncoderDecoder(MultiScaleTrainMixin, EncoderDecoder):
+    """MMSegmentation's ``EncoderDecoder`` with the optional multi-scale schedule.
+
+    Args:
+        train_rates (Sequence[float]): Scales of each training batch, e.g.
+            ``(0.75, 1, 1.25)``; ``(1,)`` trains at the loaded size only.
+        train_base_size (int): Size the rates multiply (352 in the paper).
+        **kwargs: ``EncoderDecoder`` arguments.
+    """
+
+    def __init__(self, *args, train_rates=(1.0, ), train_base_size=352, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.train_rates = tuple(train_rates)
+        self.train_base_size = train_base_size

@@ -1,0 +1,7 @@
+from .checkpoint import describe_mismatch, extract_state_dict, load_weights
+from .safe_checkpoint import install_safe_local_loader, safe_torch_load
+
+__all__ = [
+    'describe_mismatch', 'extract_state_dict', 'install_safe_local_loader', 'load_weights',
+    'safe_torch_load'
+]
