@@ -1,0 +1,56 @@
+"""One table over datasets: printed, and written as JSON, CSV and Markdown."""
+import csv
+import json
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+from prettytable import PrettyTable
+
+from .protocol import FIXED_THRESHOLD_COLUMNS, REFERENCE_COLUMNS
+
+# Display names of the reference columns (JSON files keep the reference's own names).
+DISPLAY_NAMES = dict(meanDic='mDice', meanIoU='mIoU', mae='MAE', maxDic='maxDice')
+COLUMNS = REFERENCE_COLUMNS + FIXED_THRESHOLD_COLUMNS
+NOTE = ('mDice/mIoU/meanEm/meanSen/meanSpe: means over 256 thresholds (the published '
+        'protocol); Dice@0.5/IoU@0.5: the deployed mask at threshold 0.5.')
+
+
+def display(column: str) -> str:
+    return DISPLAY_NAMES.get(column, column)
+
+
+def format_table(results: Dict[str, dict], digits: int = 4) -> str:
+    table = PrettyTable(['dataset', 'images'] + [display(c) for c in COLUMNS])
+    for name, row in results.items():
+        table.add_row([name, row.get('images', '')] +
+                      [f'{row[c]:.{digits}f}' for c in COLUMNS])
+    return f'{table.get_string()}\n{NOTE}'
+
+
+def write_reports(results: Dict[str, dict], out_dir: str, stem: str = 'polyp_metrics',
+                  per_image: Optional[Dict[str, dict]] = None) -> Dict[str, str]:
+    """Writes ``{stem}.json`` (reference column names), ``.csv`` and ``.md``; with
+    ``per_image``, also ``{stem}_per_image.json``. Returns the paths by format."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {ext: osp.join(out_dir, f'{stem}.{ext}') for ext in ('json', 'csv', 'md')}
+    with open(paths['json'], 'w') as f:
+        json.dump(results, f, indent=1)
+    with open(paths['csv'], 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(['dataset', 'images'] + [display(c) for c in COLUMNS])
+        for name, row in results.items():
+            writer.writerow([name, row.get('images', '')] + [f'{row[c]:.6f}' for c in COLUMNS])
+    with open(paths['md'], 'w') as f:
+        header = ['dataset', 'images'] + [display(c) for c in COLUMNS]
+        f.write('| ' + ' | '.join(header) + ' |\n')
+        f.write('|' + '---|' * len(header) + '\n')
+        for name, row in results.items():
+            cells = [name, str(row.get('images', ''))] + [f'{row[c]:.4f}' for c in COLUMNS]
+            f.write('| ' + ' | '.join(cells) + ' |\n')
+        f.write(f'\n{NOTE}\n')
+    if per_image is not None:
+        paths['per_image'] = osp.join(out_dir, f'{stem}_per_image.json')
+        with open(paths['per_image'], 'w') as f:
+            json.dump(per_image, f, indent=1)
+    return paths

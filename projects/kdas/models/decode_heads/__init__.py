@@ -1,0 +1,3 @@
+from .polyp_pvt_head import PolypPVTHead
+
+__all__ = ['PolypPVTHead']

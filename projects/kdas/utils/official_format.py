@@ -1,0 +1,106 @@
+"""Conversion of public PVTv2 (ImageNet) and Polyp-PVT / KDAS checkpoints to this project's
+key names, with strict checks: a checkpoint converts only if every key and shape matches
+the architecture it is converted for."""
+import re
+from collections import OrderedDict
+from typing import Dict, Optional
+
+from torch import Tensor
+
+from .checkpoint import describe_mismatch
+
+# Official Polyp-PVT decoder prefixes -> ours (the backbone keeps its names).
+POLYP_PVT_RENAMES = (
+    ('Translayer2_0.', 'decode_head.cim.translate.'),
+    ('Translayer2_1.', 'decode_head.translate2.'),
+    ('Translayer3_1.', 'decode_head.translate3.'),
+    ('Translayer4_1.', 'decode_head.translate4.'),
+    ('ca.', 'decode_head.cim.ca.'),
+    ('sa.', 'decode_head.cim.sa.'),
+    ('CFM.', 'decode_head.cfm.'),
+    ('SAM.', 'decode_head.sam.'),
+    ('out_CFM.', 'decode_head.out_cfm.'),
+    ('out_SAM.', 'decode_head.out_sam.'),
+    ('backbone.', 'backbone.'),
+)
+
+
+def strip_module_prefix(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    """Removes the ``module.`` prefix that DataParallel checkpoints carry."""
+    if state_dict and all(k.startswith('module.') for k in state_dict):
+        return OrderedDict((k[len('module.'):], v) for k, v in state_dict.items())
+    return state_dict
+
+
+def infer_pvt_arch(backbone_state: Dict[str, Tensor]) -> str:
+    """The PVTv2 variant (b0..b5) of a backbone state dict without prefix."""
+    from ..models.backbones.pvt_v2 import ARCH_SETTINGS
+    if 'patch_embed1.proj.weight' not in backbone_state:
+        raise KeyError('not a PVTv2 state dict: patch_embed1.proj.weight is missing')
+    width = backbone_state['patch_embed1.proj.weight'].shape[0]
+    depths = tuple(
+        len({m.group(1) for k in backbone_state for m in [re.match(rf'block{i}\.(\d+)\.', k)] if m})
+        for i in range(1, 5))
+    for name, settings in ARCH_SETTINGS.items():
+        if settings['embed_dims'][0] == width and tuple(settings['depths']) == depths:
+            return name
+    raise ValueError(f'no PVTv2 variant has stage-1 width {width} and depths {depths}')
+
+
+def expected_shapes(arch: str, with_head: bool) -> Dict[str, tuple]:
+    """Key -> shape of our PVTv2 backbone (``with_head=False``, no prefix) or of a whole
+    Polyp-PVT segmentor (``backbone.`` and ``decode_head.`` prefixes)."""
+    from ..models.backbones.pvt_v2 import PVTv2
+    backbone = PVTv2(arch)
+    shapes = {k: tuple(v.shape) for k, v in backbone.state_dict().items()}
+    if not with_head:
+        return shapes
+    from ..models.decode_heads import PolypPVTHead
+    head = PolypPVTHead(in_channels=list(backbone.embed_dims), channels=32)
+    shapes = {f'backbone.{k}': v for k, v in shapes.items()}
+    shapes.update({f'decode_head.{k}': tuple(v.shape) for k, v in head.state_dict().items()})
+    return shapes
+
+
+def _check(converted, expected, source):
+    found = {k: tuple(v.shape) for k, v in converted.items()}
+    problem = describe_mismatch(expected, found)
+    if problem:
+        raise ValueError(f'{source}: {problem}')
+
+
+def convert_pvt_v2(state_dict: Dict[str, Tensor], arch: Optional[str] = None,
+                   source: str = 'checkpoint') -> Dict[str, Tensor]:
+    """Public PVTv2 ImageNet checkpoint (or one trained with mmpretrain and this
+    project's config) -> backbone state dict for ``init_cfg=dict(type='Pretrained')``.
+    The classification head is dropped."""
+    state_dict = strip_module_prefix(state_dict)
+    if any(k.startswith('backbone.') for k in state_dict):  # mmpretrain ImageClassifier
+        state_dict = {k[len('backbone.'):]: v for k, v in state_dict.items()
+                      if k.startswith('backbone.')}
+    converted = OrderedDict((k, v) for k, v in state_dict.items() if not k.startswith('head.'))
+    arch = arch or infer_pvt_arch(converted)
+    _check(converted, expected_shapes(arch, with_head=False), f'{source} (PVTv2-{arch})')
+    return converted
+
+
+def convert_polyp_pvt(state_dict: Dict[str, Tensor], arch: Optional[str] = None,
+                      source: str = 'checkpoint') -> Dict[str, Tensor]:
+    """Public Polyp-PVT / KDAS checkpoint (teacher or student) -> this project's keys."""
+    state_dict = strip_module_prefix(state_dict)
+    converted = OrderedDict()
+    unknown = []
+    for key, value in state_dict.items():
+        for old, new in POLYP_PVT_RENAMES:
+            if key.startswith(old):
+                converted[new + key[len(old):]] = value
+                break
+        else:
+            unknown.append(key)
+    if unknown:
+        raise ValueError(f'{source}: {len(unknown)} keys of no known Polyp-PVT module: '
+                         f'{", ".join(unknown[:20])}')
+    backbone = {k[len('backbone.'):]: v for k, v in converted.items() if k.startswith('backbone.')}
+    arch = arch or infer_pvt_arch(backbone)
+    _check(converted, expected_shapes(arch, with_head=True), f'{source} (Polyp-PVT, PVTv2-{arch})')
+    return converted

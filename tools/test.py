@@ -1,0 +1,88 @@
+"""Evaluate a checkpoint on every test set of a config and print one table.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--per-image]
+                         [--skip-missing] [--show-dir DIR] [--cfg-options k=v ...]
+
+The table (a row per dataset: mDice, mIoU, wFm, Sm, meanEm, MAE, maxEm, maxDice, maxIoU,
+sensitivity, specificity, and Dice/IoU at threshold 0.5) is printed and written to the work
+dir as polyp_metrics.json / .csv / .md. A checkpoint saved by a KDAS run works with the
+student's config and with the KDAS config alike.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.runner import Runner
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test a polyp segmentor')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the metric tables are written')
+    parser.add_argument('--per-image', action='store_true',
+                        help='also write per-image scores')
+    parser.add_argument('--skip-missing', action='store_true',
+                        help='skip test sets whose folder does not exist (instead of failing)')
+    parser.add_argument('--show-dir', help='save prediction overlays to this directory')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings of the config, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def select_available_test_sets(cfg, skip_missing: bool):
+    """Checks that every test set's folder exists; drops missing ones if asked."""
+    dataset = cfg.test_dataloader.dataset
+    members = dataset.datasets if dataset.type == 'ConcatDataset' else [dataset]
+    missing = [m for m in members if not osp.isdir(m.get('data_root', ''))]
+    if not missing:
+        return
+    names = ', '.join(f"{m.type} ({m.get('data_root')})" for m in missing)
+    if not skip_missing or len(missing) == len(members):
+        sys.exit(f'error: test set folders not found: {names}. Convert the data with '
+                 'tools/dataset_converters/polyp.py, or pass --skip-missing.')
+    print(f'warning: skipping test sets whose folders do not exist: {names}')
+    kept = [m for m in members if m not in missing]
+    cfg.test_dataloader.dataset = (ConfigDict(type='ConcatDataset', datasets=kept)
+                                   if len(kept) > 1 else kept[0])
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if not osp.isfile(args.checkpoint):
+        sys.exit(f'error: checkpoint {args.checkpoint} does not exist')
+    cfg.load_from = args.checkpoint
+    if cfg.model.type == 'DistillationSegmentor':
+        cfg.model.teacher_checkpoint = None  # the teacher plays no part in testing
+    select_available_test_sets(cfg, args.skip_missing)
+    cfg.test_evaluator = dict(cfg.test_evaluator, output_dir=cfg.work_dir,
+                              per_image=args.per_image)
+    if args.show_dir:
+        cfg.default_hooks.visualization.update(draw=True, interval=1,
+                                               show=False)
+        cfg.visualizer.save_dir = args.show_dir
+    import kdas  # noqa: F401
+    from kdas.utils import prepare_cpu_distributed
+    prepare_cpu_distributed(cfg, args.launcher)
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
