@@ -60,10 +60,11 @@ if [ -z "$mmcv_wheel" ]; then
   mmcv_wheel="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)"
 fi
 log "installing $mmcv_wheel"
-"${PIP[@]}" install -q "$mmcv_wheel"
+# The runtime pins constrain what mmcv's own requirements (opencv, numpy) pull in.
+"${PIP[@]}" install -q "$mmcv_wheel" -c "$ROOT/requirements/runtime.txt"
 
 log "installing OpenMMLab packages, test and optional requirements"
-"${PIP[@]}" install -q -r "$ROOT/requirements/mminstall.txt" \
+"${PIP[@]}" install -q -c "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/mminstall.txt" \
   -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/optional.txt"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 

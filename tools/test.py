@@ -13,7 +13,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 
@@ -40,19 +40,23 @@ def parse_args(argv=None):
 
 def select_available_test_sets(cfg, skip_missing: bool):
     """Checks that every test set's folder exists; drops missing ones if asked."""
+    import kdas.datasets  # noqa: F401
+    from mmseg.registry import DATASETS
     dataset = cfg.test_dataloader.dataset
-    members = dataset.datasets if dataset.type == 'ConcatDataset' else [dataset]
-    missing = [m for m in members if not osp.isdir(m.get('data_root', ''))]
+    subsets = dataset.get('subsets') or getattr(DATASETS.get(dataset.type),
+                                                'DEFAULT_SUBSETS', None)
+    if not subsets:
+        return
+    root = dataset.get('data_root', '')
+    missing = [s for s in subsets if not osp.isdir(osp.join(root, s['folder']))]
     if not missing:
         return
-    names = ', '.join(f"{m.type} ({m.get('data_root')})" for m in missing)
-    if not skip_missing or len(missing) == len(members):
+    names = ', '.join(f"{s['name']} ({osp.join(root, s['folder'])})" for s in missing)
+    if not skip_missing or len(missing) == len(subsets):
         sys.exit(f'error: test set folders not found: {names}. Convert the data with '
                  'tools/dataset_converters/polyp.py, or pass --skip-missing.')
     print(f'warning: skipping test sets whose folders do not exist: {names}')
-    kept = [m for m in members if m not in missing]
-    cfg.test_dataloader.dataset = (ConfigDict(type='ConcatDataset', datasets=kept)
-                                   if len(kept) > 1 else kept[0])
+    dataset.subsets = [dict(s) for s in subsets if s not in missing]
 
 
 def main(argv=None):

@@ -3,6 +3,6 @@
 #   model.backbone.init_cfg=dict(type='Pretrained', checkpoint='pvt_v2_b0_mmseg.pth')
 # (tools/model_converters/pvt2mmseg.py converts the public weights).
 _base_ = [
-    '../_base_/models/polyp_pvt.py', '../_base_/datasets/polyp_test_all.py',
+    '../_base_/models/polyp_pvt.py', '../_base_/datasets/polyp.py',
     '../_base_/schedules/adamw_100e.py', '../_base_/default_runtime.py'
 ]

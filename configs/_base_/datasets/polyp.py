@@ -1,8 +1,8 @@
-# Polyp data as laid out by tools/dataset_converters/polyp.py:
+# Polyp data as laid out by tools/dataset_converters/polyp.py, under one root:
 #   data/polyp/{Kvasir-SEG,CVC-ClinicDB,CVC-ColonDB,ETIS-LaribPolypDB,CVC-300}/{images,masks}
 #   data/polyp/splits/{kvasir,clinicdb}_{train,test}.txt
-# Training: the merged Kvasir-SEG (900) + CVC-ClinicDB (550) split of PraNet / Polyp-PVT.
-# Validation: the seen-domain test sets. Testing: all five sets (see polyp_test_all.py).
+# Train: the merged Kvasir-SEG (900) + CVC-ClinicDB (550) split of PraNet / Polyp-PVT.
+# Val: the seen-domain test sets. Test: all five test sets, one metric row each.
 data_root = 'data/polyp'
 crop_size = (352, 352)
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
@@ -24,33 +24,31 @@ test_pipeline = [
     dict(type='LoadPolypAnnotation'),
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
-kvasir_train = dict(type='KvasirSEGDataset', data_root=data_root + '/Kvasir-SEG',
-                    split='../splits/kvasir_train.txt', pipeline=train_pipeline)
-clinicdb_train = dict(type='CVCClinicDBDataset', data_root=data_root + '/CVC-ClinicDB',
-                      split='../splits/clinicdb_train.txt', pipeline=train_pipeline)
-kvasir_test = dict(type='KvasirSEGDataset', data_root=data_root + '/Kvasir-SEG',
-                   split='../splits/kvasir_test.txt', pipeline=test_pipeline)
-clinicdb_test = dict(type='CVCClinicDBDataset', data_root=data_root + '/CVC-ClinicDB',
-                     split='../splits/clinicdb_test.txt', pipeline=test_pipeline)
-colondb_test = dict(type='CVCColonDBDataset', data_root=data_root + '/CVC-ColonDB',
-                    pipeline=test_pipeline)
-etis_test = dict(type='ETISLaribPolypDBDataset', data_root=data_root + '/ETIS-LaribPolypDB',
-                 pipeline=test_pipeline)
-cvc300_test = dict(type='CVC300Dataset', data_root=data_root + '/CVC-300',
-                   pipeline=test_pipeline)
-
 train_dataloader = dict(
     batch_size=16,
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type='ConcatDataset', datasets=[kvasir_train, clinicdb_train]))
+    dataset=dict(type='PolypTrainDataset', data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='ConcatDataset', datasets=[kvasir_test, clinicdb_test]))
-test_dataloader = val_dataloader
+    dataset=dict(
+        type='PolypTestDataset',
+        data_root=data_root,
+        subsets=[
+            dict(name='Kvasir', folder='Kvasir-SEG', split='splits/kvasir_test.txt'),
+            dict(name='CVC-ClinicDB', folder='CVC-ClinicDB', split='splits/clinicdb_test.txt')
+        ],
+        pipeline=test_pipeline))
+# PolypTestDataset's default subsets: Kvasir, CVC-ClinicDB, CVC-ColonDB, ETIS, CVC-300.
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='PolypTestDataset', data_root=data_root, pipeline=test_pipeline))
 val_evaluator = dict(type='PolypMetric')
 test_evaluator = val_evaluator

@@ -1,12 +1,26 @@
 """Polyp segmentation datasets: ``images/`` + ``masks/`` pairs matched by file stem."""
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import mmengine
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+
+# The merged training set and the five test sets of PraNet / Polyp-PVT / KDAS, as laid out
+# by tools/dataset_converters/polyp.py under one root.
+TRAIN_SUBSETS = (
+    dict(name='Kvasir', folder='Kvasir-SEG', split='splits/kvasir_train.txt'),
+    dict(name='CVC-ClinicDB', folder='CVC-ClinicDB', split='splits/clinicdb_train.txt'),
+)
+TEST_SUBSETS = (
+    dict(name='Kvasir', folder='Kvasir-SEG', split='splits/kvasir_test.txt'),
+    dict(name='CVC-ClinicDB', folder='CVC-ClinicDB', split='splits/clinicdb_test.txt'),
+    dict(name='CVC-ColonDB', folder='CVC-ColonDB'),
+    dict(name='ETIS-LaribPolypDB', folder='ETIS-LaribPolypDB'),
+    dict(name='CVC-300', folder='CVC-300'),
+)
 
 
 def index_by_stem(folder: str, what: str) -> dict:
@@ -26,68 +40,100 @@ def index_by_stem(folder: str, what: str) -> dict:
     return index
 
 
+def read_split(path: str) -> List[str]:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'split file {path} does not exist')
+    with open(path) as f:
+        return [ln.strip() for ln in f if ln.strip()]
+
+
+def pair_folder(folder: str, split: Optional[str], name: str) -> List[dict]:
+    """Image/mask pairs of one dataset folder (``folder/images``, ``folder/masks``)."""
+    img_dir, mask_dir = osp.join(folder, 'images'), osp.join(folder, 'masks')
+    images, masks = index_by_stem(img_dir, 'image'), index_by_stem(mask_dir, 'mask')
+    if split is not None:
+        stems = read_split(split)
+        absent = [s for s in stems if s not in images or s not in masks]
+        if absent:
+            raise FileNotFoundError(
+                f'split file {split} names {len(absent)} stems without an image or mask in '
+                f'{folder}: {", ".join(absent[:10])}')
+    else:
+        stems = sorted(set(images) & set(masks))
+    if not stems:
+        raise FileNotFoundError(f'no image/mask pairs in {img_dir} and {mask_dir}')
+    return [
+        dict(img_path=osp.join(img_dir, images[s]), seg_map_path=osp.join(mask_dir, masks[s]),
+             dataset_name=name) for s in stems
+    ]
+
+
 @DATASETS.register_module()
 class PolypDataset(BaseSegDataset):
-    """A binary polyp dataset laid out as ``data_root/images`` and ``data_root/masks``.
+    """Binary polyp data: one dataset folder, or several under one root.
 
-    Image and mask of a pair share a file stem; their extensions may differ. Masks are
-    binarised by :class:`LoadPolypAnnotation`. Label 1 is the polyp.
+    A dataset folder holds ``images/`` and ``masks/``; image and mask of a pair share a
+    file stem (their extensions may differ). Masks are binarised by
+    :class:`LoadPolypAnnotation`; label 1 is the polyp. Each sample carries
+    ``dataset_name``, by which :class:`PolypMetric` reports one row per dataset.
 
     Args:
-        data_root (str): Dataset folder.
-        split (str, optional): Text file of stems (one a line), relative to ``data_root``
-            or absolute. Without it, every image with a mask is used.
-        data_prefix (dict): Sub-folders of images and masks.
-        dataset_name (str, optional): Name reported by the metric; defaults to the class's
-            ``DEFAULT_NAME`` or the folder name.
+        data_root (str): The dataset folder, or with ``subsets`` the common root.
+        split (str, optional): Stems to use (one a line), relative to ``data_root``.
+            Without it every image that has a mask is used.
+        subsets (Sequence[dict], optional): Several datasets under ``data_root``, each
+            ``dict(name=..., folder=..., split=None)`` (``split`` relative to the root).
+        dataset_name (str, optional): Name of a single-folder dataset; defaults to the
+            class's ``DEFAULT_NAME`` or the folder name.
     """
     METAINFO = dict(classes=('background', 'polyp'), palette=[[0, 0, 0], [255, 255, 255]])
     DEFAULT_NAME: Optional[str] = None
+    DEFAULT_SUBSETS: Optional[Sequence[dict]] = None
 
     def __init__(self, data_root: str, split: Optional[str] = None,
-                 data_prefix=dict(img_path='images', seg_map_path='masks'),
-                 dataset_name: Optional[str] = None, **kwargs):
-        self.split_file = split
+                 subsets: Optional[Sequence[dict]] = None, dataset_name: Optional[str] = None,
+                 **kwargs):
+        self.split = split
+        self.subsets = [dict(s) for s in (subsets or self.DEFAULT_SUBSETS or [])]
         self.dataset_name = (dataset_name or self.DEFAULT_NAME or
                              osp.basename(osp.normpath(data_root)))
-        super().__init__(data_root=data_root, data_prefix=data_prefix, **kwargs)
+        kwargs.setdefault('data_prefix', dict(img_path='', seg_map_path=''))
+        super().__init__(data_root=data_root, **kwargs)
+
+    def _root_path(self, path: Optional[str]) -> Optional[str]:
+        if path is None or osp.isabs(path):
+            return path
+        return osp.join(self.data_root, path)
 
     def load_data_list(self) -> List[dict]:
-        img_dir = self.data_prefix['img_path']
-        mask_dir = self.data_prefix['seg_map_path']
-        images = index_by_stem(img_dir, 'image')
-        masks = index_by_stem(mask_dir, 'mask')
-        if self.split_file is not None:
-            split = self.split_file
-            if not osp.isabs(split) and self.data_root:
-                split = osp.join(self.data_root, split)
-            if not osp.isfile(split):
-                raise FileNotFoundError(f'split file {split} does not exist')
-            stems = [ln.strip() for ln in open(split) if ln.strip()]
-            absent = [s for s in stems if s not in images or s not in masks]
-            if absent:
-                raise FileNotFoundError(
-                    f'split file {split} names {len(absent)} stems without an image or '
-                    f'mask in {img_dir} / {mask_dir}: {", ".join(absent[:10])}')
+        if self.subsets:
+            pairs = []
+            for subset in self.subsets:
+                pairs += pair_folder(self._root_path(subset['folder']),
+                                     self._root_path(subset.get('split')), subset['name'])
         else:
-            stems = sorted(set(images) & set(masks))
-            if not stems:
-                raise FileNotFoundError(f'no image/mask pairs in {img_dir} and {mask_dir}')
-        return [
-            dict(img_path=osp.join(img_dir, images[s]), seg_map_path=osp.join(mask_dir, masks[s]),
-                 label_map=self.label_map, reduce_zero_label=False, seg_fields=[],
-                 dataset_name=self.dataset_name) for s in stems
-        ]
+            pairs = pair_folder(self.data_root, self._root_path(self.split), self.dataset_name)
+        for pair in pairs:
+            pair.update(label_map=self.label_map, reduce_zero_label=False, seg_fields=[])
+        return pairs
 
 
-def _named(class_name: str, name: str):
-    cls = type(class_name, (PolypDataset, ), dict(DEFAULT_NAME=name, __doc__=(
-        f'{name}: a :class:`PolypDataset` reported as ``{name}``.')))
+def _register(class_name: str, doc: str, **attrs):
+    cls = type(class_name, (PolypDataset, ), dict(attrs, __doc__=doc))
     return DATASETS.register_module(module=cls)
 
 
-KvasirSEGDataset = _named('KvasirSEGDataset', 'Kvasir')
-CVCClinicDBDataset = _named('CVCClinicDBDataset', 'CVC-ClinicDB')
-CVCColonDBDataset = _named('CVCColonDBDataset', 'CVC-ColonDB')
-ETISLaribPolypDBDataset = _named('ETISLaribPolypDBDataset', 'ETIS-LaribPolypDB')
-CVC300Dataset = _named('CVC300Dataset', 'CVC-300')
+KvasirSEGDataset = _register('KvasirSEGDataset', 'Kvasir-SEG (reported as "Kvasir").',
+                             DEFAULT_NAME='Kvasir')
+CVCClinicDBDataset = _register('CVCClinicDBDataset', 'CVC-ClinicDB.',
+                               DEFAULT_NAME='CVC-ClinicDB')
+CVCColonDBDataset = _register('CVCColonDBDataset', 'CVC-ColonDB.', DEFAULT_NAME='CVC-ColonDB')
+ETISLaribPolypDBDataset = _register('ETISLaribPolypDBDataset', 'ETIS-LaribPolypDB.',
+                                    DEFAULT_NAME='ETIS-LaribPolypDB')
+CVC300Dataset = _register('CVC300Dataset', 'CVC-300 (EndoScene test).', DEFAULT_NAME='CVC-300')
+PolypTrainDataset = _register(
+    'PolypTrainDataset', 'The merged Kvasir-SEG (900) + CVC-ClinicDB (550) training split '
+    'under one root.', DEFAULT_SUBSETS=TRAIN_SUBSETS)
+PolypTestDataset = _register(
+    'PolypTestDataset', 'The five standard test sets under one root (one metric row each).',
+    DEFAULT_SUBSETS=TEST_SUBSETS)

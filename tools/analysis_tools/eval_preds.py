@@ -1,0 +1,88 @@
+"""Score a folder of saved soft predictions (8-bit PNGs, as polyp papers publish them)
+against a folder of masks with the polyp protocol, and print and write the table.
+
+    python tools/analysis_tools/eval_preds.py PRED_DIR GT_DIR [--out result.json]
+                                              [--name NAME] [--per-image]
+
+Predictions and masks pair by file stem. ``--out`` writes a JSON object of reference column
+name (meanDic, meanIoU, wFm, Sm, meanEm, mae, maxEm, maxDic, maxIoU, meanSen, maxSen,
+meanSpe, maxSpe, plus Dice@0.5 and IoU@0.5) to value; with ``--per-image`` it also holds
+each image's scores.
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+import cv2
+import numpy as np
+
+from kdas.datasets.polyp import index_by_stem
+from kdas.evaluation.protocol import aggregate, binarize_mask, score_image
+from kdas.evaluation.report import format_table
+
+
+def read_gray(path):
+    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise OSError(f'cannot read {path} (missing, corrupt or not an image)')
+    if img.ndim == 3:
+        img = img[..., 0]
+    if img.dtype != np.uint8:
+        raise ValueError(f'{path}: expected an 8-bit image, got {img.dtype}')
+    return img
+
+
+def score_pair(pred_path, gt_path):
+    pred, gt = read_gray(pred_path), read_gray(gt_path)
+    if pred.shape != gt.shape:
+        raise ValueError(f'{pred_path} is {pred.shape[1]}x{pred.shape[0]} but its mask '
+                         f'{gt_path} is {gt.shape[1]}x{gt.shape[0]}')
+    return score_image(pred, binarize_mask(gt))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Evaluate saved polyp predictions')
+    parser.add_argument('pred_dir')
+    parser.add_argument('gt_dir')
+    parser.add_argument('--out', help='JSON file for the results')
+    parser.add_argument('--name', help='dataset name in the table (default: GT_DIR name)')
+    parser.add_argument('--per-image', action='store_true')
+    parser.add_argument('--workers', type=int, default=1, help='parallel processes')
+    args = parser.parse_args(argv)
+
+    try:
+        preds = index_by_stem(args.pred_dir, 'prediction')
+        masks = index_by_stem(args.gt_dir, 'mask')
+    except (FileNotFoundError, ValueError) as err:
+        sys.exit(f'error: {err}')
+    missing = sorted(set(masks) - set(preds))
+    if missing:
+        sys.exit(f'error: {len(missing)} masks in {args.gt_dir} have no prediction in '
+                 f'{args.pred_dir}: {", ".join(missing[:10])}')
+    stems = sorted(masks)
+    pairs = [(osp.join(args.pred_dir, preds[s]), osp.join(args.gt_dir, masks[s])) for s in stems]
+    try:
+        if args.workers > 1:
+            with ProcessPoolExecutor(args.workers) as pool:
+                scores = list(pool.map(score_pair, *zip(*pairs)))
+        else:
+            scores = [score_pair(*pair) for pair in pairs]
+    except (OSError, ValueError) as err:
+        sys.exit(f'error: {err}')
+
+    name = args.name or osp.basename(osp.normpath(args.gt_dir))
+    result = dict(images=len(stems), **aggregate(scores))
+    print(format_table({name: result}))
+    if args.out:
+        out = dict(result)
+        if args.per_image:
+            out['per_image'] = {s: sc.summary() for s, sc in zip(stems, scores)}
+        with open(args.out, 'w') as f:
+            json.dump(out, f, indent=1)
+        print(f'written to {args.out}')
+
+
+if __name__ == '__main__':
+    main()
