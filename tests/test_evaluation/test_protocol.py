@@ -72,6 +72,8 @@ def test_fixed_threshold_and_edge_cases_by_hand():
     assert s.mae == pytest.approx((2 * 200 / 255 + 4 * (1 - 200 / 255)) / 16)
     # Thresholds above 200/255 predict nothing: the reference scores them 0.
     assert s.curves['Dic'][0] == 0 and s.curves['Dic'][-1] == pytest.approx(2 * 4 / 20)
+    # The mask's centroid lies on the border: empty quadrants must not turn S into NaN.
+    assert 0 < s.sm < 1
     empty = score_image(np.zeros((4, 4), np.uint8), np.zeros((4, 4), bool))
     assert empty.dice_fixed == 1. and empty.sm == 1. and empty.mae == 0.
 

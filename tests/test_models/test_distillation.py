@@ -111,7 +111,7 @@ def test_mismatched_teacher_checkpoint_names_file_and_keys(tmp_path):
     message = str(err.value)
     assert 'b0_as_teacher.pth' in message and 'teacher' in message
     assert 'backbone.block1.2.attn.q.weight' in message  # missing in B0
-    assert 'backbone.patch_embed1.proj.weight' in message  # wrong shape
+    assert 'keys with the wrong shape: backbone.block1.0.attn.kv.bias' in message
 
 
 def test_multi_scale_schedule_steps_once_per_scale(tmp_path, real_polyp_root):

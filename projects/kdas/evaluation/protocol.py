@@ -148,6 +148,9 @@ def _s_region(pred, gt):
 
 
 def _ssim(pred, gt):
+    if pred.size == 0:
+        # An empty quadrant has weight 0; the reference's NaN here would poison the mean.
+        return 0.
     gt = gt.astype(np.float64)
     n = pred.size
     x, y = pred.mean(), gt.mean()

@@ -7,10 +7,11 @@ code, so instead the local loader is replaced by one that unpickles with
 ``weights_only=True`` plus an allow-list of exactly those objects, only for the duration
 of the load (nothing is added to torch's global allow-list).
 
-``builtins.getattr`` needs care: numpy pickles some objects as ``getattr(module, name)``,
-but an unrestricted ``getattr`` lets a pickle walk from any allowed object to
-``__globals__`` and ``eval``. It is therefore replaced by :func:`restricted_getattr`,
-which only returns attributes that are themselves on the allow-list.
+``builtins.getattr`` needs care: a message hub pickles ``HistoryBuffer``'s statistics
+methods as ``getattr(HistoryBuffer, 'min')``, but an unrestricted ``getattr`` lets a pickle
+walk from any allowed object to ``__globals__`` and ``eval``. It is therefore replaced by
+:func:`restricted_getattr`, which only returns allow-listed objects and the statistics
+methods ``HistoryBuffer`` registers.
 """
 import os
 import pickle
@@ -33,7 +34,10 @@ ALLOWED_OBJECTS = tuple(_numpy_globals()) + (HistoryBuffer, )
 
 
 def restricted_getattr(obj, name, *default):
-    """``getattr`` limited to attributes that are allow-listed objects themselves."""
+    """``getattr`` limited to allow-listed objects and HistoryBuffer's statistics."""
+    statistics = {'min', 'max', 'mean', 'current'} | set(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and name in statistics:
+        return getattr(obj, name)
     value = getattr(obj, name, *default)
     if not any(value is allowed for allowed in ALLOWED_OBJECTS):
         raise pickle.UnpicklingError(

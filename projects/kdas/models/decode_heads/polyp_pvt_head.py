@@ -1,7 +1,6 @@
 """Polyp-PVT decode head: CIM + CFM + SAM with two one-channel logit maps."""
 from typing import List, Tuple
 
-import torch
 import torch.nn as nn
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
@@ -30,11 +29,13 @@ class PolypPVTHead(BaseDecodeHead):
 
     def __init__(self, in_channels, channels=32, num_classes=2, out_channels=1, threshold=0.5,
                  norm_cfg=dict(type='BN', requires_grad=True),
-                 loss_decode=dict(type='StructureLoss', loss_weight=1.0), **kwargs):
+                 loss_decode=dict(type='StructureLoss', loss_weight=1.0), init_cfg=None,
+                 **kwargs):
         super().__init__(in_channels, channels, num_classes=num_classes,
                          out_channels=out_channels, threshold=threshold, norm_cfg=norm_cfg,
                          input_transform='multiple_select', in_index=(0, 1, 2, 3),
-                         dropout_ratio=0., loss_decode=loss_decode, **kwargs)
+                         dropout_ratio=0., loss_decode=loss_decode, init_cfg=init_cfg,
+                         **kwargs)
         if self.out_channels != 1:
             raise ValueError('PolypPVTHead predicts a single polyp logit: out_channels=1')
         # The base class builds a generic classifier this head does not use; drop it so
@@ -65,10 +66,12 @@ class PolypPVTHead(BaseDecodeHead):
     def loss_by_feat(self, seg_logits, batch_data_samples: SampleList) -> dict:
         seg_label = self._stack_batch_gt(batch_data_samples)
         losses = dict()
+        loss_modules = (self.loss_decode if isinstance(self.loss_decode, nn.ModuleList) else
+                        [self.loss_decode])
         for map_name, logit in zip(('p1', 'p2'), seg_logits):
             logit = resize(logit, size=seg_label.shape[2:], mode='bilinear',
                            align_corners=self.align_corners)
-            for loss_decode in self.loss_decode:
+            for loss_decode in loss_modules:
                 key = f'{loss_decode.loss_name}_{map_name}'
                 losses[key] = losses.get(key, 0) + loss_decode(
                     logit, seg_label, ignore_index=self.ignore_index)
@@ -79,7 +82,3 @@ class PolypPVTHead(BaseDecodeHead):
         for module in self.modules():
             if module is not self and hasattr(module, 'init_weights'):
                 module.init_weights()
-
-    @staticmethod
-    def stack_labels(batch_data_samples: SampleList) -> torch.Tensor:
-        return torch.stack([s.gt_sem_seg.data for s in batch_data_samples])
