@@ -1,0 +1,115 @@
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from kdas.datasets import (KvasirSEGDataset, LoadPolypAnnotation, PolypTestDataset,
+                           PolypTrainDataset, binarize_polyp_mask)
+from tests.conftest import SAMPLE, run_tool
+
+
+@pytest.mark.parametrize('mask,expected', [
+    (np.array([[0, 1], [1, 0]], np.uint8), [[0, 1], [1, 0]]),
+    (np.array([[0, 255], [128, 127]], np.uint8), [[0, 1], [1, 0]]),
+    (np.array([[3, 250], [140, 90]], np.uint8), [[0, 1], [1, 0]]),  # JPEG noise
+    (np.array([[0, 65535], [40000, 30000]], np.uint16), [[0, 1], [1, 0]]),
+    (np.dstack([np.array([[0, 255], [255, 0]], np.uint8)] * 3), [[0, 1], [1, 0]]),
+])
+def test_mask_binarisation(mask, expected):
+    assert binarize_polyp_mask(mask).tolist() == expected
+
+
+def test_sample_datasets_pair_by_stem_across_extensions():
+    train = PolypTrainDataset(data_root=SAMPLE, pipeline=[])
+    assert len(train) == 48
+    info = train.get_data_info(0)
+    assert info['img_path'].endswith('.jpg') and info['seg_map_path'].endswith('.png')
+    assert {train.get_data_info(i)['dataset_name'] for i in range(len(train))} == {
+        'Kvasir', 'CVC-ClinicDB'}
+    test = PolypTestDataset(data_root=SAMPLE, pipeline=[], subsets=[
+        dict(name='Kvasir', folder='Kvasir-SEG', split='splits/kvasir_test.txt')])
+    assert len(test) == 8
+    single = KvasirSEGDataset(data_root=osp.join(SAMPLE, 'Kvasir-SEG'), pipeline=[])
+    assert len(single) == 32 and single.get_data_info(0)['dataset_name'] == 'Kvasir'
+
+
+def test_real_data_split_sizes(polyp_data):
+    train = PolypTrainDataset(data_root=polyp_data, pipeline=[])
+    assert len(train) == 1450
+    seen = PolypTestDataset(data_root=polyp_data, pipeline=[], subsets=[
+        dict(name='Kvasir', folder='Kvasir-SEG', split='splits/kvasir_test.txt'),
+        dict(name='CVC-ClinicDB', folder='CVC-ClinicDB', split='splits/clinicdb_test.txt')])
+    assert len(seen) == 162
+
+
+def test_split_naming_absent_stems_is_an_error(tmp_path):
+    root = tmp_path / 'set'
+    shutil.copytree(osp.join(SAMPLE, 'Kvasir-SEG'), root)
+    (tmp_path / 'split.txt').write_text('nope\n')
+    with pytest.raises(FileNotFoundError, match='split.txt names 1 stems.*nope'):
+        KvasirSEGDataset(data_root=str(root), split=str(tmp_path / 'split.txt'), pipeline=[])
+
+
+def test_annotation_loader_names_corrupt_mask(tmp_path):
+    bad = tmp_path / 'bad.png'
+    bad.write_bytes(b'not a png')
+    with pytest.raises(OSError, match='bad.png'):
+        LoadPolypAnnotation()(dict(seg_map_path=str(bad), seg_fields=[]))
+
+
+def make_raw(tmp_path, polyp_data):
+    """The shared data as raw input, plus a copy with a missing mask, a truncated JPEG
+    and a size mismatch."""
+    raw = tmp_path / 'raw'
+    raw.mkdir()
+    os.symlink(osp.join(polyp_data, 'CVC-ClinicDB'), raw / 'CVC-ClinicDB')
+    shutil.copytree(osp.join(polyp_data, 'splits'), raw / 'splits')
+    broken = raw / 'Kvasir-SEG'
+    (broken / 'images').mkdir(parents=True)
+    (broken / 'masks').mkdir()
+    src = osp.join(polyp_data, 'Kvasir-SEG')
+    stems = sorted(os.listdir(osp.join(src, 'images')))[:5]
+    for name in stems:
+        stem = osp.splitext(name)[0]
+        shutil.copy(osp.join(src, 'images', name), broken / 'images' / name)
+        shutil.copy(osp.join(src, 'masks', stem + '.png'), broken / 'masks' / (stem + '.png'))
+    s = [osp.splitext(n)[0] for n in stems]
+    os.remove(broken / 'masks' / f'{s[0]}.png')  # missing mask
+    data = (broken / 'images' / f'{s[1]}.jpg').read_bytes()
+    (broken / 'images' / f'{s[1]}.jpg').write_bytes(data[:len(data) // 3])  # truncated
+    mask = cv2.imread(str(broken / 'masks' / f'{s[2]}.png'), cv2.IMREAD_GRAYSCALE)
+    cv2.imwrite(str(broken / 'masks' / f'{s[2]}.png'), mask[:-7])  # size mismatch
+    (broken / 'masks' / f'{s[3]}.png').write_bytes(b'')  # empty file
+    return raw, s
+
+
+def test_converter_reports_every_problem_and_writes_nothing(tmp_path, polyp_data):
+    raw, s = make_raw(tmp_path, polyp_data)
+    out = tmp_path / 'out'
+    result = run_tool('tools/dataset_converters/polyp.py', str(raw), str(out), check=False)
+    assert result.returncode == 1
+    err = result.stderr
+    assert '4 problems' in err
+    assert f'{s[0]}.jpg has no mask' in err
+    assert f'{s[1]}.jpg: unreadable' in err
+    assert f'{s[2]}.jpg is' in err and f'{s[2]}.png is' in err
+    assert f'{s[3]}.png: empty file' in err
+    assert not out.exists()
+
+    result = run_tool('tools/dataset_converters/polyp.py', str(raw), str(out),
+                      '--skip-invalid')
+    assert 'CVC-ClinicDB: 612 valid pairs, 0 problems' in result.stdout
+    assert sorted(os.listdir(out / 'Kvasir-SEG' / 'images')) == [f'{s[4]}.jpg']
+    assert len(os.listdir(out / 'CVC-ClinicDB' / 'masks')) == 612
+    mask = cv2.imread(str(out / 'Kvasir-SEG' / 'masks' / f'{s[4]}.png'), cv2.IMREAD_UNCHANGED)
+    assert set(np.unique(mask)) <= {0, 255}
+    # The converted layout is what the datasets read.
+    assert len(PolypTestDataset(data_root=str(out), pipeline=[], subsets=[
+        dict(name='C', folder='CVC-ClinicDB', split='splits/clinicdb_test.txt')])) == 62
+
+    again = run_tool('tools/dataset_converters/polyp.py', str(raw), str(out),
+                     '--skip-invalid', check=False)
+    assert again.returncode == 2 and 'use --force' in again.stderr
