@@ -1,28 +1,10 @@
-# KDAS as the paper defines it: a PVTv2-B0 student distilled from a frozen Polyp-PVT B2
-# teacher with attention supervision (L_AT on P1 and P2) and the Symmetrical Guiding
-# Module (L_SGM, KL on P1 pooled to 64 x 64), tau 2, alpha 0.3:
-#   L = 0.7 * L_seg + 0.3 * (L_AT + L_SGM)
-# Train the teacher first (configs/polyp_pvt/polyppvt_pvtv2b2_polyp.py) or convert a
-# public Polyp-PVT checkpoint, then point `teacher_checkpoint` at it.
-_base_ = ['../polyp_pvt/polyppvt_pvtv2b0_polyp.py']
-teacher_checkpoint = 'work_dirs/polyppvt_pvtv2b2_polyp/teacher.pth'
-tau = 2.0
-model = dict(
-    _delete_=True,
-    type='DistillationSegmentor',
-    data_preprocessor={{_base_.data_preprocessor}},
-    student={{_base_.model}},
-    teacher={{_base_.teacher_model}},
-    teacher_checkpoint=teacher_checkpoint,
-    alpha=0.3,
-    train_rates={{_base_.model.train_rates}},
-    train_base_size={{_base_.model.train_base_size}},
-    distiller=dict(
-        type='KDASDistiller',
-        student_recorders=dict(p1='decode_head.out_cfm', p2='decode_head.out_sam'),
-        teacher_recorders=dict(p1='decode_head.out_cfm', p2='decode_head.out_sam'),
-        distill_losses=dict(
-            loss_at=dict(type='AttentionSupervisionLoss', tau=tau, loss_weight=1.0),
-            loss_sgm=dict(type='SGMLoss', mode='kl', pool_size=64, tau=tau,
-                          loss_weight=1.0)),
-        loss_inputs=dict(loss_at=['p1', 'p2'], loss_sgm=['p1'])))
+# KDAS (attention supervision + Symmetrical Guiding Module), the paper's recipe: a PVTv2-B0
+# student from a frozen Polyp-PVT B2 teacher, 352 x 352, multi-scale, AdamW, 100 epochs.
+# Train the teacher first (configs/polyp_pvt/polyppvt_pvtv2b2_polyp.py) or convert a public
+# Polyp-PVT checkpoint (tools/model_converters/polyppvt2mmseg.py), then point
+# `model.teacher_checkpoint` at it.
+_base_ = [
+    '../_base_/models/kdas_polyp_pvt.py', '../_base_/datasets/polyp.py',
+    '../_base_/schedules/adamw_100e.py', '../_base_/default_runtime.py'
+]
+model = dict(teacher_checkpoint='work_dirs/polyppvt_pvtv2b2_polyp/teacher.pth')
