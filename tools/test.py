@@ -78,8 +78,7 @@ def main(argv=None):
     cfg.test_evaluator = dict(cfg.test_evaluator, output_dir=cfg.work_dir,
                               per_image=args.per_image)
     if args.show_dir:
-        cfg.default_hooks.visualization.update(draw=True, interval=1,
-                                               show=False)
+        cfg.default_hooks.visualization.update(draw=True, interval=1, show=False)
         cfg.visualizer.save_dir = args.show_dir
     import kdas  # noqa: F401
     from kdas.utils import prepare_cpu_distributed

@@ -86,7 +86,7 @@ class PolypDataset(BaseSegDataset):
         dataset_name (str, optional): Name of a single-folder dataset; defaults to the
             class's ``DEFAULT_NAME`` or the folder name.
     """
-    METAINFO = dict(classes=('background', 'polyp'), palette=[[0, 0, 0], [255, 255, 255]])
+    METAINFO = dict(classes=('background', 'polyp'), palette=[[0, 0, 0], [0, 255, 0]])
     DEFAULT_NAME: Optional[str] = None
     DEFAULT_SUBSETS: Optional[Sequence[dict]] = None
 
