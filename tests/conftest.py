@@ -78,3 +78,39 @@ def small_training_config(config, work_dir, data_root, size=64, iters=3, **model
     cfg.merge_from_dict(dict(model=dict(train_rates=(1.0, ), train_base_size=size,
                                         **model_overrides)))
     return cfg
+
+
+def write_tiny_config(tmp_path, base, size=64, iters=None, epochs=None, ckpt_interval=None,
+                      extra=''):
+    """A config file that inherits ``base`` and trains at ``size`` px for a few
+    iterations (or epochs) on the embedded sample, for the tools' tests."""
+    lines = [
+        f"_base_ = '{osp.join(REPO, base)}'",
+        f"data_root = '{SAMPLE}'",
+        "train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,",
+        "    dataset=dict(data_root=data_root, pipeline=[",
+        f"        dict(t, scale=({size}, {size})) if t['type'] == 'Resize' else t",
+        "        for t in _base_.train_pipeline]))",
+        "val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(",
+        "    data_root=data_root, subsets=[_base_.seen_test_sets[0]], pipeline=[",
+        f"        dict(t, scale=({size}, {size})) if t['type'] == 'Resize' else t",
+        "        for t in _base_.test_pipeline]))",
+        "test_dataloader = val_dataloader",
+        "default_hooks = dict(logger=dict(interval=1))",
+    ]
+    if iters is not None:
+        lines += [
+            f"train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters={iters},"
+            f" val_interval={iters})",
+            "log_processor = dict(by_epoch=False)",
+            "default_hooks.update(checkpoint=dict(by_epoch=False, interval="
+            f"{ckpt_interval or iters}, max_keep_ckpts=10, save_best=None))",
+        ]
+    if epochs is not None:
+        lines += [f"train_cfg = dict(max_epochs={epochs}, val_interval={epochs})",
+                  f"default_hooks.update(checkpoint=dict(interval={ckpt_interval or epochs},"
+                  " save_best=None))"]
+    path = osp.join(str(tmp_path), 'tiny_config.py')
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n' + extra)
+    return path

@@ -40,6 +40,9 @@ log "installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"
 # numpy before the mmcv build so that it compiles against the pinned one.
 "${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt"
 
+# CPU-only and CUDA builds of mmcv differ: keep them apart in the cache.
+flavour="$("$PY" -c 'import os, torch; print("cuda" if torch.cuda.is_available() or os.environ.get("FORCE_CUDA") == "1" else "cpu")')"
+WHEELS="$WHEELS-$flavour"
 mmcv_wheel="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl 2>/dev/null | head -n 1 || true)"
 if [ -z "$mmcv_wheel" ]; then
   log "building mmcv $MMCV_VERSION with its ops from source (about 10 minutes, once per machine)"
@@ -57,7 +60,10 @@ if [ -z "$mmcv_wheel" ]; then
     MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
       "${PIP[@]}" wheel -q --no-build-isolation --no-deps . -w "$build/dist")
   mv "$build"/dist/mmcv-*.whl "$WHEELS/"
-  mmcv_wheel="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)"
+  # CPU-only and CUDA builds of mmcv differ: keep them apart in the cache.
+flavour="$("$PY" -c 'import os, torch; print("cuda" if torch.cuda.is_available() or os.environ.get("FORCE_CUDA") == "1" else "cpu")')"
+WHEELS="$WHEELS-$flavour"
+mmcv_wheel="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)"
 fi
 log "installing $mmcv_wheel"
 # The runtime pins constrain what mmcv's own requirements (opencv, numpy) pull in.
@@ -66,6 +72,8 @@ log "installing $mmcv_wheel"
 log "installing OpenMMLab packages, test and optional requirements"
 "${PIP[@]}" install -q -c "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/mminstall.txt" \
   -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/optional.txt"
+# Again, so that the runtime pins win over what the mmcv build needed (old setuptools).
+"${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 
 "$PY" - <<'PY'

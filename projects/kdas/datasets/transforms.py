@@ -25,13 +25,17 @@ def binarize_polyp_mask(mask: np.ndarray) -> np.ndarray:
 @TRANSFORMS.register_module()
 class LoadPolypAnnotation(BaseTransform):
     """Loads ``seg_map_path`` as a binary 0/1 ``gt_seg_map`` (see
-    :func:`binarize_polyp_mask`). An unreadable mask raises an error naming the file."""
+    :func:`binarize_polyp_mask`). An unreadable mask raises an error naming the file.
+    Without a ``seg_map_path`` (inference, e.g. ``mmseg.apis.inference_model``) it does
+    nothing, so test pipelines serve inference unchanged."""
 
     def __init__(self, backend_args=None):
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
-        path = results['seg_map_path']
+        path = results.get('seg_map_path')
+        if path is None:
+            return results
         try:
             mask = mmcv.imfrombytes(fileio.get(path, backend_args=self.backend_args),
                                     flag='unchanged', backend='cv2')

@@ -1,0 +1,91 @@
+"""The user-facing tools, run as a user runs them."""
+import json
+import os
+import os.path as osp
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kdas.utils.safe_checkpoint import safe_torch_load
+from tests.conftest import REPO, run_tool, write_tiny_config
+
+STUDENT = 'configs/quickstart/polyppvt_pvtv2b0_sample.py'
+
+
+def read_log(work_dir):
+    logs = sorted(
+        osp.join(root, f) for root, _, files in os.walk(work_dir) for f in files
+        if f.endswith('.log'))
+    return '\n'.join(open(p).read() for p in logs)
+
+
+def test_sigkill_after_a_checkpoint_then_resume_loses_nothing(tmp_path):
+    cfg = write_tiny_config(tmp_path, STUDENT, iters=8, ckpt_interval=2)
+    work = tmp_path / 'work'
+    cmd = [sys.executable, 'tools/train.py', cfg, '--work-dir', str(work)]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 300
+    while not (work / 'iter_2.pth').exists() or not (work / 'last_checkpoint').exists():
+        assert proc.poll() is None, 'training ended before its first checkpoint'
+        assert time.time() < deadline, 'no checkpoint within 300 s'
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (work / 'iter_8.pth').exists()
+    saved = int(re.search(r'iter_(\d+)', (work / 'last_checkpoint').read_text()).group(1))
+
+    run_tool('tools/train.py', cfg, '--work-dir', str(work), '--resume')
+    log = read_log(work)
+    assert f'resumed epoch: 0, iter: {saved}' in log
+    assert (work / 'iter_8.pth').exists()
+    ckpt = safe_torch_load(str(work / 'iter_8.pth'))
+    assert ckpt['meta']['iter'] == 8
+    # The resumed run trained only the remaining iterations.
+    resumed_log = log[log.index(f'resumed epoch: 0, iter: {saved}'):]
+    assert f'Iter(train) [{saved + 1}/8]' in resumed_log
+    assert f'Iter(train) [{saved}/8]' not in resumed_log
+
+
+def test_two_process_cpu_training_writes_one_checkpoint(tmp_path):
+    cfg = write_tiny_config(tmp_path, STUDENT, epochs=1)
+    work = tmp_path / 'work'
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + os.getpid() % 1000))
+    result = subprocess.run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work)],
+                            cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = read_log(work)
+    assert 'world_size: 2' in log or 'world size: 2' in log
+    # 48 training pairs, batch 2: 24 iterations alone, 12 per rank when both train.
+    assert 'Epoch(train) [1][12/12]' in log
+    assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == ['epoch_1.pth']
+
+
+def test_test_tool_prints_one_table_and_writes_it(tmp_path):
+    cfg = write_tiny_config(tmp_path, STUDENT, iters=1)
+    work = tmp_path / 'work'
+    run_tool('tools/train.py', cfg, '--work-dir', str(work))
+    result = run_tool('tools/test.py', cfg, str(work / 'iter_1.pth'), '--work-dir',
+                      str(tmp_path / 'test'), '--per-image')
+    assert 'mDice' in result.stdout + result.stderr
+    table = json.loads((tmp_path / 'test' / 'polyp_metrics.json').read_text())
+    assert list(table) == ['Kvasir'] and table['Kvasir']['images'] == 8
+    per_image = json.loads((tmp_path / 'test' / 'polyp_metrics_per_image.json').read_text())
+    assert len(per_image['Kvasir']) == 8
+
+
+def test_test_tool_names_missing_test_sets(tmp_path):
+    result = run_tool('tools/test.py', 'configs/kdas/kdas_pvtv2b0_polyp.py',
+                      str(tmp_path / 'none.pth'), check=False)
+    assert result.returncode != 0 and 'none.pth' in result.stderr
+    fake = tmp_path / 'ckpt.pth'
+    fake.write_bytes(b'x')
+    result = run_tool('tools/test.py', 'configs/kdas/kdas_pvtv2b0_polyp.py', str(fake),
+                      '--cfg-options', f'test_dataloader.dataset.data_root={tmp_path}',
+                      check=False)
+    assert result.returncode != 0
+    assert 'test set folders not found' in result.stderr and 'CVC-300' in result.stderr
