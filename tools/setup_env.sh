@@ -60,10 +60,7 @@ if [ -z "$mmcv_wheel" ]; then
     MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
       "${PIP[@]}" wheel -q --no-build-isolation --no-deps . -w "$build/dist")
   mv "$build"/dist/mmcv-*.whl "$WHEELS/"
-  # CPU-only and CUDA builds of mmcv differ: keep them apart in the cache.
-flavour="$("$PY" -c 'import os, torch; print("cuda" if torch.cuda.is_available() or os.environ.get("FORCE_CUDA") == "1" else "cpu")')"
-WHEELS="$WHEELS-$flavour"
-mmcv_wheel="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)"
+  mmcv_wheel="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)"
 fi
 log "installing $mmcv_wheel"
 # The runtime pins constrain what mmcv's own requirements (opencv, numpy) pull in.
