@@ -1,0 +1,83 @@
+"""Inference, ONNX export and benchmark tools on real sample images."""
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import pytest
+import torch
+from mmengine.config import Config
+from mmseg.apis import inference_model, init_model
+from mmseg.registry import MODELS
+
+from tests.conftest import REPO, SAMPLE, run_tool
+
+STUDENT = 'configs/quickstart/polyppvt_pvtv2b0_sample.py'
+
+
+@pytest.fixture(scope='module')
+def student_checkpoint(tmp_path_factory):
+    """A student checkpoint as a training run saves it (weights and dataset meta)."""
+    path = tmp_path_factory.mktemp('ckpt') / 'student.pth'
+    model = MODELS.build(Config.fromfile(osp.join(REPO, STUDENT)).model)
+    model.init_weights()
+    meta = dict(dataset_meta=dict(classes=('background', 'polyp'),
+                                  palette=[[0, 0, 0], [0, 255, 0]]))
+    torch.save(dict(state_dict=model.state_dict(), meta=meta), path)
+    return str(path)
+
+
+def test_infer_writes_masks_at_original_size_and_skips_corrupt_images(tmp_path,
+                                                                      student_checkpoint):
+    images = tmp_path / 'in'
+    images.mkdir()
+    src = osp.join(SAMPLE, 'Kvasir-SEG', 'images')
+    names = sorted(os.listdir(src))[:2]
+    for name in names:
+        shutil.copy(osp.join(src, name), images / name)
+    (images / 'broken.jpg').write_bytes(b'\xff\xd8\xff garbage')
+    out = tmp_path / 'out'
+    result = run_tool('tools/infer.py', STUDENT, student_checkpoint, str(images), str(out),
+                      '--threshold', '0.4', check=False)
+    assert result.returncode == 1
+    assert 'broken.jpg' in result.stdout + result.stderr
+    for name in names:
+        stem = osp.splitext(name)[0]
+        original = cv2.imread(osp.join(src, name))
+        mask = cv2.imread(str(out / 'masks' / f'{stem}.png'), cv2.IMREAD_UNCHANGED)
+        assert mask.shape == original.shape[:2]
+        assert set(mask.ravel().tolist()) <= {0, 255}
+        assert cv2.imread(str(out / 'overlays' / f'{stem}.jpg')).shape == original.shape
+    assert not (out / 'masks' / 'broken.png').exists()
+
+
+def test_mmseg_apis_work_with_our_configs(student_checkpoint):
+    model = init_model(osp.join(REPO, STUDENT), student_checkpoint, device='cpu')
+    path = osp.join(SAMPLE, 'CVC-ClinicDB', 'images', '1.jpg')
+    result = inference_model(model, path)
+    h, w = cv2.imread(path).shape[:2]
+    assert result.pred_sem_seg.data.shape == (1, h, w)
+    assert result.seg_logits.data.shape == (1, h, w)
+
+
+def test_onnx_export_and_verify_on_real_images(tmp_path, student_checkpoint):
+    onnx_file = tmp_path / 'student.onnx'
+    result = run_tool('tools/deployment/pytorch2onnx.py', STUDENT, student_checkpoint,
+                      '--output-file', str(onnx_file), '--shape', '160', '160', '--verify')
+    assert onnx_file.exists()
+    assert 'verify on 2 real images' in result.stdout and '(ok,' in result.stdout
+
+
+def test_benchmark_reports_both_networks(tmp_path):
+    out = tmp_path / 'bench.json'
+    run_tool('tools/analysis_tools/benchmark.py', 'configs/quickstart/kdas_pvtv2b0_sample.py',
+             '--shape', '64', '64', '--batch', '2', '--repeats', '2', '--reference',
+             '--out', str(out))
+    import json
+    rows = json.loads(out.read_text())
+    networks = {r['network'] for r in rows}
+    assert networks == {'student', 'teacher'}
+    student = next(r for r in rows if r['network'] == 'student')
+    assert f'{student["params_M"]:.3f}' == '3.651' and student['gflops'] > 0
+    assert {r['runtime'] for r in rows} >= {'PyTorch eager (kdas)', 'PyTorch eager (reference)',
+                                             'ONNX Runtime'}

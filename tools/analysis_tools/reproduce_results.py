@@ -1,0 +1,117 @@
+"""Train and evaluate every row of docs/results.md under the CPU budget, resumably.
+
+    python tools/analysis_tools/reproduce_results.py --data-root ../shared/data/polyp \
+        --work-root ~/.cache/kdas/results [--rows teacher student-s0 ...] [--table-only]
+
+Rows run one after another; each trains with tools/train.py (resuming from its last
+checkpoint when interrupted), is tested with tools/test.py, and records its wall time. Run
+it again after an interruption: finished rows are skipped. At the end (or with
+--table-only) it prints the Markdown table of every finished row, with its logs' paths.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TEACHER = 'teacher'
+# name: (label, config, seed, needs the teacher)
+ROWS = {
+    TEACHER: ('Teacher: Polyp-PVT PVTv2-B2 (10 epochs)',
+              'configs/budget/polyppvt_pvtv2b2_budget.py', 0, False),
+    'student-s0': ('Student alone, PVTv2-B0 (seed 0)',
+                   'configs/budget/polyppvt_pvtv2b0_budget.py', 0, False),
+    'student-s1': ('Student alone, PVTv2-B0 (seed 1)',
+                   'configs/budget/polyppvt_pvtv2b0_budget.py', 1, False),
+    'kdas-s0': ('KDAS as the paper defines it (seed 0)', 'configs/budget/kdas_pvtv2b0_budget.py',
+                0, True),
+    'kdas-s1': ('KDAS as the paper defines it (seed 1)', 'configs/budget/kdas_pvtv2b0_budget.py',
+                1, True),
+    'publiccode': ("Public code's effective objective (MSE SGM on P1)",
+                   'configs/budget/kdas-publiccode_pvtv2b0_budget.py', 0, True),
+    'atonly': ('L_AT only', 'configs/budget/kdas-atonly_pvtv2b0_budget.py', 0, True),
+    'sgmonly': ('L_SGM only (KL)', 'configs/budget/kdas-sgmonly_pvtv2b0_budget.py', 0, True),
+}
+COLUMNS = (('meanDic', 'mDice'), ('meanIoU', 'mIoU'), ('wFm', 'wFm'), ('Sm', 'Sm'),
+           ('meanEm', 'meanEm'), ('mae', 'MAE'), ('Dice@0.5', 'Dice@0.5'))
+
+
+def last_checkpoint(work_dir):
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(marker):
+        path = open(marker).read().strip()
+        return path if osp.isfile(path) else None
+    return None
+
+
+def run_row(name, args):
+    label, config, seed, needs_teacher = ROWS[name]
+    work = osp.join(args.work_root, name)
+    metrics = osp.join(work, 'test', 'polyp_metrics.json')
+    if osp.isfile(metrics):
+        print(f'[{name}] done already ({metrics})')
+        return
+    os.makedirs(work, exist_ok=True)
+    options = [f'randomness.seed={seed}'] + [
+        f'{loader}.dataset.data_root={args.data_root}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
+    if needs_teacher:
+        teacher = last_checkpoint(osp.join(args.work_root, TEACHER))
+        if not osp.isfile(osp.join(args.work_root, TEACHER, 'test', 'polyp_metrics.json')):
+            sys.exit(f'[{name}] needs the finished teacher row first')
+        options.append(f'model.teacher_checkpoint={teacher}')
+    cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work, '--cfg-options',
+           *options]
+    if last_checkpoint(work):
+        cmd.append('--resume')
+    print(f'[{name}] {" ".join(cmd)}', flush=True)
+    start = time.time()
+    subprocess.run(cmd, cwd=REPO, check=True)
+    timing_file = osp.join(work, 'wall_time.json')
+    spent = json.load(open(timing_file))['seconds'] if osp.isfile(timing_file) else 0.
+    with open(timing_file, 'w') as f:
+        json.dump(dict(seconds=spent + time.time() - start), f)
+    test_cfg = config
+    subprocess.run([sys.executable, 'tools/test.py', test_cfg, last_checkpoint(work),
+                    '--work-dir', osp.join(work, 'test'), '--cfg-options',
+                    f'test_dataloader.dataset.data_root={args.data_root}'],
+                   cwd=REPO, check=True)
+
+
+def table(args):
+    lines = ['| row | train wall time | ' + ' | '.join(
+        f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB') for _, col in COLUMNS) + ' |']
+    lines.append('|' + '---|' * (2 + 2 * len(COLUMNS)))
+    for name, (label, *_rest) in ROWS.items():
+        path = osp.join(args.work_root, name, 'test', 'polyp_metrics.json')
+        if not osp.isfile(path):
+            lines.append(f'| {label} | not run | ' + ' | '.join(['-'] * 2 * len(COLUMNS)) + ' |')
+            continue
+        result = json.load(open(path))
+        seconds = json.load(open(osp.join(args.work_root, name, 'wall_time.json')))['seconds']
+        cells = [f'{result[ds][key]:.3f}' for ds in ('Kvasir', 'CVC-ClinicDB')
+                 for key, _ in COLUMNS]
+        lines.append(f'| {label} | {seconds / 60:.0f} min | ' + ' | '.join(cells) + ' |')
+    print('\n'.join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data-root', required=True)
+    parser.add_argument('--work-root', default=osp.expanduser('~/.cache/kdas/results'))
+    parser.add_argument('--rows', nargs='+', choices=list(ROWS), default=list(ROWS))
+    parser.add_argument('--table-only', action='store_true')
+    args = parser.parse_args()
+    args.data_root = osp.abspath(args.data_root)
+    if not args.table_only:
+        for name in args.rows:
+            run_row(name, args)
+    table(args)
+
+
+if __name__ == '__main__':
+    main()

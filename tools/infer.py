@@ -1,0 +1,84 @@
+"""Segment polyps in an image or a folder of images.
+
+    python tools/infer.py CONFIG CHECKPOINT INPUT OUTPUT [--threshold 0.5] [--device cpu]
+
+Writes, for each image, ``OUTPUT/masks/<stem>.png`` (0/255, the image's original size) and
+``OUTPUT/overlays/<stem>.jpg`` (the image with the mask in green and its outline). An
+unreadable image is reported by name and skipped; the exit status is 1 if any failed.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import torch
+from mmseg.apis import inference_model
+from tqdm import tqdm
+
+from kdas.apis import load_segmenter
+from kdas.datasets.polyp import IMAGE_EXTENSIONS
+
+
+def list_inputs(path):
+    if osp.isdir(path):
+        return [osp.join(path, f) for f in sorted(os.listdir(path))
+                if osp.splitext(f)[1].lower() in IMAGE_EXTENSIONS]
+    if osp.isfile(path):
+        return [path]
+    sys.exit(f'error: {path} is neither an image nor a folder')
+
+
+def overlay(image, mask):
+    out = image.copy()
+    green = np.zeros_like(image)
+    green[..., 1] = 255
+    region = mask > 0
+    out[region] = (0.55 * image[region] + 0.45 * green[region]).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(out, contours, -1, (0, 255, 0), max(1, round(max(image.shape) / 300)))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Polyp segmentation inference')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('input', help='an image or a folder of images')
+    parser.add_argument('output', help='output folder')
+    parser.add_argument('--threshold', type=float, default=0.5,
+                        help='probability above which a pixel is polyp')
+    parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
+    args = parser.parse_args(argv)
+    if not 0 < args.threshold < 1:
+        sys.exit('error: --threshold must lie strictly between 0 and 1')
+
+    images = list_inputs(args.input)
+    if not images:
+        sys.exit(f'error: no images in {args.input}')
+    model = load_segmenter(args.config, args.checkpoint, device=args.device)
+    os.makedirs(osp.join(args.output, 'masks'), exist_ok=True)
+    os.makedirs(osp.join(args.output, 'overlays'), exist_ok=True)
+    failed = []
+    for path in tqdm(images, desc='segmenting', unit='img'):
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            failed.append(path)
+            tqdm.write(f'skipped {path}: unreadable (corrupt or not an image)')
+            continue
+        result = inference_model(model, image)
+        prob = torch.sigmoid(result.seg_logits.data[0]).cpu().numpy()
+        mask = ((prob > args.threshold) * 255).astype(np.uint8)
+        stem = osp.splitext(osp.basename(path))[0]
+        cv2.imwrite(osp.join(args.output, 'masks', f'{stem}.png'), mask)
+        cv2.imwrite(osp.join(args.output, 'overlays', f'{stem}.jpg'), overlay(image, mask))
+    print(f'{len(images) - len(failed)} of {len(images)} images segmented into {args.output}')
+    if failed:
+        print(f'{len(failed)} failed: {", ".join(failed)}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
