@@ -13,3 +13,6 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0)
+# Under a distributed launcher: DDP that keeps the multi-scale schedule of our segmentors.
+model_wrapper_cfg = dict(type='MultiScaleDistributedDataParallel', broadcast_buffers=False,
+                         find_unused_parameters=False)

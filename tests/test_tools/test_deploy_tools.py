@@ -71,7 +71,8 @@ def test_onnx_export_and_verify_on_real_images(tmp_path, student_checkpoint):
 def test_benchmark_reports_both_networks(tmp_path):
     out = tmp_path / 'bench.json'
     run_tool('tools/analysis_tools/benchmark.py', 'configs/quickstart/kdas_pvtv2b0_sample.py',
-             '--shape', '64', '64', '--batch', '2', '--repeats', '2', '--reference',
+             '--shape', '64', '64', '--batch', '2', '--repeats', '2', '--trials', '1',
+             '--reference',
              '--out', str(out))
     import json
     rows = json.loads(out.read_text())

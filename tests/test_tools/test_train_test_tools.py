@@ -52,7 +52,9 @@ def test_sigkill_after_a_checkpoint_then_resume_loses_nothing(tmp_path):
 
 
 def test_two_process_cpu_training_writes_one_checkpoint(tmp_path):
-    cfg = write_tiny_config(tmp_path, STUDENT, epochs=1)
+    # Two scales per batch, so that the multi-scale DDP wrapper is exercised too.
+    cfg = write_tiny_config(tmp_path, STUDENT, epochs=1,
+                            extra='model = dict(train_rates=(1.0, 1.5), train_base_size=64)\n')
     work = tmp_path / 'work'
     env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + os.getpid() % 1000))
     result = subprocess.run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work)],
@@ -63,6 +65,9 @@ def test_two_process_cpu_training_writes_one_checkpoint(tmp_path):
     # 48 training pairs, batch 2: 24 iterations alone, 12 per rank when both train.
     assert 'Epoch(train) [1][12/12]' in log
     assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == ['epoch_1.pth']
+    # One optimiser step per scale: 12 iterations x 2 scales.
+    state = safe_torch_load(str(work / 'epoch_1.pth'))['optimizer']['state']
+    assert int(state[0]['step']) == 24
 
 
 def test_test_tool_prints_one_table_and_writes_it(tmp_path):

@@ -1,32 +1,38 @@
 """Parameters, FLOPs, latency and throughput of polyp segmenters, PyTorch and ONNX Runtime.
 
     python tools/analysis_tools/benchmark.py CONFIG [CHECKPOINT] [--threads 2]
-        [--shape 352 352] [--batch 16] [--repeats 20] [--no-onnx] [--profile]
-        [--reference] [--out results.json]
+        [--shape 352 352] [--batch 16] [--repeats 20] [--trials 3] [--no-onnx]
+        [--profile] [--reference] [--out results.json]
 
-A distillation config benchmarks its student and its teacher side by side. Latency is the
-median of ``--repeats`` timed runs at batch 1 after warm-up; throughput is images per second
-at ``--batch`` (median run). ``--reference`` adds the public reference code's formulation
-of each network (explicit matmul-softmax attention, eager PyTorch, no inference mode) in
-the same process, so that the ratio is measured in one run. CUDA rows are added when a GPU
-is present. ``--profile`` prints the operators that dominate the student's CPU time.
+A distillation config benchmarks its student and its teacher side by side. Each row is
+measured ``--trials`` times, each time in a fresh process, the rows taking turns; a
+measurement is the median of ``--repeats`` timed calls at batch 1 after warm-up (latency)
+and at ``--batch`` (throughput, images per second); the table shows the median over trials.
+``--reference`` adds the public reference code's formulation of each network (explicit
+matmul-softmax attention, token <-> image transposes with their copies, ``no_grad``
+instead of ``inference_mode``) with the same weights, so that the ratio comes from one run.
+CUDA rows are added when a GPU is present. ``--profile`` prints the operators that
+dominate the first network's CPU time.
 """
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
 import time
 
+from concurrent.futures import ProcessPoolExecutor
+
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
 from kdas.apis import polyp_probability
-from kdas.models.backbones.pvt_v2 import SpatialReductionAttention
+from kdas.models.backbones.pvt_v2 import (PVTv2, DWConv, OverlapPatchEmbed,
+                                          SpatialReductionAttention)
 
 
 def build_networks(config, checkpoint):
@@ -49,8 +55,8 @@ def build_networks(config, checkpoint):
     return networks
 
 
-def explicit_attention_forward(self, x, h, w):
-    """The public code's attention: q k^T, softmax and @ v written out."""
+def reference_attention(self, x, h, w):
+    """The public code's attention: transposes, then q k^T, softmax and @ v written out."""
     b, n, c = x.shape
     heads = self.num_heads
     q = self.q(x).reshape(b, n, heads, c // heads).permute(0, 2, 1, 3)
@@ -65,14 +71,50 @@ def explicit_attention_forward(self, x, h, w):
     return self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
 
 
+def reference_dwconv(self, x, h, w):
+    b, n, c = x.shape
+    x = self.dwconv(x.transpose(1, 2).view(b, c, h, w))
+    return x.flatten(2).transpose(1, 2)
+
+
+def reference_patch_embed(self, x):
+    x = self.proj(x)
+    _, _, h, w = x.shape
+    return self.norm(x.flatten(2).transpose(1, 2)), h, w
+
+
+def reference_backbone(self, x):
+    outs = []
+    for i in range(1, self.num_stages + 1):
+        x, h, w = getattr(self, f'patch_embed{i}')(x)
+        for block in getattr(self, f'block{i}'):
+            x = block(x, h, w)
+        x = getattr(self, f'norm{i}')(x)
+        x = x.reshape(x.shape[0], h, w, -1).permute(0, 3, 1, 2).contiguous()
+        outs.append(x)
+    return tuple(outs)
+
+
+REFERENCE_FORWARDS = (
+    (SpatialReductionAttention, reference_attention),
+    (DWConv, reference_dwconv),
+    (OverlapPatchEmbed, reference_patch_embed),
+    (PVTv2, reference_backbone),
+)
+
+
 @contextlib.contextmanager
 def reference_formulation():
-    original = SpatialReductionAttention.forward
-    SpatialReductionAttention.forward = explicit_attention_forward
+    """Swaps in the public code's formulation of each backbone module (same weights, same
+    outputs): explicit attention and the token <-> image transposes with their copies."""
+    originals = [(cls, cls.forward) for cls, _ in REFERENCE_FORWARDS]
+    for cls, forward in REFERENCE_FORWARDS:
+        cls.forward = forward
     try:
         yield
     finally:
-        SpatialReductionAttention.forward = original
+        for cls, forward in originals:
+            cls.forward = forward
 
 
 class Probability(torch.nn.Module):
@@ -85,49 +127,60 @@ class Probability(torch.nn.Module):
         return polyp_probability(self.model, x)
 
 
-def timed(fn, repeats, warmup=3, sync=lambda: None):
+def median_seconds(run, inputs, repeats, sync=lambda: None, warmup=3):
     for _ in range(warmup):
-        fn()
-    sync()
+        run(inputs)
     times = []
     for _ in range(repeats):
+        sync()
         start = time.perf_counter()
-        fn()
+        run(inputs)
         sync()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def torch_rows(net, shape, batch, repeats, device, reference=False):
-    net = net.to(device)
-    sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
-    x1 = torch.randn(1, 3, *shape, device=device)
-    xb = torch.randn(batch, 3, *shape, device=device)
+def eager_runner(net, reference):
     # The reference scripts run under no_grad; ours under inference_mode.
-    mode = torch.no_grad if reference else torch.inference_mode
-    with mode():
-        latency = timed(lambda: net(x1), repeats, sync=sync)
-        batch_time = timed(lambda: net(xb), max(3, repeats // 4), sync=sync)
-    return dict(latency_ms=latency * 1e3, throughput_img_s=batch / batch_time)
+    ctx = reference_formulation if reference else contextlib.nullcontext
+    grad_mode = torch.no_grad if reference else torch.inference_mode
+
+    def run(x):
+        with ctx(), grad_mode():
+            return net(x)
+
+    return run
 
 
-def onnx_rows(net, shape, batch, repeats, threads):
+def onnx_runner(net, shape, threads, tmp_dir):
     import onnxruntime as ort
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, 'model.onnx')
-        dim = torch.export.Dim('batch', min=1, max=64)
-        torch.onnx.export(net, (torch.randn(2, 3, *shape), ), path, dynamo=True,
-                          input_names=['input'], output_names=['prob'],
-                          dynamic_shapes=({0: dim}, ), opset_version=18, verbose=False)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
-        x1 = torch.randn(1, 3, *shape).numpy()
-        xb = torch.randn(batch, 3, *shape).numpy()
-        latency = timed(lambda: session.run(None, {'input': x1}), repeats)
-        batch_time = timed(lambda: session.run(None, {'input': xb}), max(3, repeats // 4))
-    return dict(latency_ms=latency * 1e3, throughput_img_s=batch / batch_time)
+    path = os.path.join(tmp_dir, 'model.onnx')
+    dim = torch.export.Dim('batch', min=1, max=64)
+    torch.onnx.export(net, (torch.randn(2, 3, *shape), ), path, dynamo=True,
+                      input_names=['input'], output_names=['prob'],
+                      dynamic_shapes=({0: dim}, ), opset_version=18, verbose=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+    return lambda x: session.run(None, {'input': x.cpu().numpy()})
+
+
+def measure(args, network, runtime, device):
+    """One measurement in a fresh process (see main): latency and throughput."""
+    torch.set_num_threads(args.threads)
+    net = Probability(build_networks(args.config, args.checkpoint)[network]).eval().to(device)
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        if runtime == 'ONNX Runtime':
+            run = onnx_runner(net, args.shape, args.threads, tmp_dir)
+        else:
+            run = eager_runner(net, reference='reference' in runtime)
+        sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
+        one = torch.randn(1, 3, *args.shape, device=device)
+        many = torch.randn(args.batch, 3, *args.shape, device=device)
+        latency = median_seconds(run, one, args.repeats, sync)
+        batch_time = median_seconds(run, many, max(3, args.repeats // 4), sync)
+    return latency, batch_time
 
 
 def flops(net, shape):
@@ -156,7 +209,9 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--shape', type=int, nargs=2, default=[352, 352])
     parser.add_argument('--batch', type=int, default=16)
-    parser.add_argument('--repeats', type=int, default=20)
+    parser.add_argument('--repeats', type=int, default=20, help='timed calls per trial')
+    parser.add_argument('--trials', type=int, default=3,
+                        help='fresh-process measurements per row (the median is reported)')
     parser.add_argument('--no-onnx', action='store_true')
     parser.add_argument('--reference', action='store_true',
                         help='also time the public code\'s formulation, in the same run')
@@ -164,28 +219,35 @@ def main(argv=None):
     parser.add_argument('--out', help='write the rows as JSON')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    shape = tuple(args.shape)
+    shape = args.shape = tuple(args.shape)
     devices = ['cpu'] + (['cuda'] if torch.cuda.is_available() else [])
 
+    # Every measurement runs in a fresh process, and the runtimes take turns over
+    # --trials rounds: in one process, oneDNN's caches and the allocator carry state from
+    # one formulation to the next and skew whichever runs second.
+    runtimes = ['PyTorch eager (kdas)'] + (['PyTorch eager (reference)'] if args.reference
+                                           else []) + ([] if args.no_onnx else ['ONNX Runtime'])
+    networks = build_networks(args.config, args.checkpoint)
+    jobs = [(name, runtime, device) for name in networks for device in devices
+            for runtime in runtimes if device == 'cpu' or runtime != 'ONNX Runtime']
+    samples = {job: [] for job in jobs}
+    context = multiprocessing.get_context('spawn')
+    for _ in range(args.trials):
+        for job in jobs:
+            with ProcessPoolExecutor(1, mp_context=context) as pool:
+                samples[job].append(pool.submit(measure, args, *job).result())
     rows = []
-    for name, model in build_networks(args.config, args.checkpoint).items():
-        net = Probability(model).eval()
-        base = dict(network=name, params_M=sum(p.numel() for p in model.parameters()) / 1e6,
-                    gflops=flops(net, shape) / 1e9)
-        variants = [('kdas', False)] + ([('reference', True)] if args.reference else [])
-        for label, reference in variants:
-            for device in devices:
-                ctx = reference_formulation() if reference else contextlib.nullcontext()
-                with ctx:
-                    timing = torch_rows(net, shape, args.batch, args.repeats, device, reference)
-                rows.append(dict(base, runtime=f'PyTorch eager ({label})', device=device,
-                                 **timing))
-                net.to('cpu')
-        if not args.no_onnx:
-            rows.append(dict(base, runtime='ONNX Runtime', device='cpu',
-                             **onnx_rows(net, shape, args.batch, args.repeats, args.threads)))
-        if args.profile and name != 'teacher':
-            profile(net, shape)
+    for (name, runtime, device), values in samples.items():
+        net = Probability(networks[name]).eval()
+        rows.append(dict(network=name, runtime=runtime, device=device,
+                         params_M=sum(p.numel() for p in networks[name].parameters()) / 1e6,
+                         gflops=flops(net, shape) / 1e9,
+                         latency_ms=statistics.median(v[0] for v in values) * 1e3,
+                         throughput_img_s=args.batch / statistics.median(v[1] for v in values),
+                         trials=len(values)))
+    if args.profile:
+        name = next(iter(networks))
+        profile(Probability(networks[name]).eval(), shape)
 
     header = (f'{"network":8} {"params(M)":>9} {"GFLOPs":>7} {"runtime":28} {"device":6} '
               f'{"latency b1 (ms)":>15} {"thr. b%d (img/s)" % args.batch:>17}')

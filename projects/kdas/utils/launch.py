@@ -24,6 +24,6 @@ def prepare_cpu_distributed(cfg, launcher: str) -> bool:
         dist.init_process_group(backend='gloo')
     cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
-    wrapper.update(device_ids=None, broadcast_buffers=False)
+    wrapper.update(device_ids=None)
     cfg.model_wrapper_cfg = wrapper
     return True

@@ -40,6 +40,22 @@ def drop_path(x: torch.Tensor, prob: float, training: bool) -> torch.Tensor:
     return x * mask / keep
 
 
+def tokens_to_conv(conv: nn.Conv2d):
+    """Applies ``conv`` to a B x N x C token sequence laid out as an H x W image.
+
+    The tokens are viewed as a channels-last image (no copy), the convolution keeps that
+    layout, and the result is viewed back as tokens: the transposes of the official code
+    (two full copies per call) disappear while the values stay the same.
+    """
+
+    def apply(x, h, w):
+        b, _, c = x.shape
+        y = conv(x.reshape(b, h, w, c).permute(0, 3, 1, 2))
+        return y.permute(0, 2, 3, 1).reshape(b, -1, y.shape[1])
+
+    return apply
+
+
 class OverlapPatchEmbed(nn.Module):
     """Strided convolution whose kernel overlaps neighbouring patches, then LayerNorm."""
 
@@ -52,7 +68,7 @@ class OverlapPatchEmbed(nn.Module):
     def forward(self, x):
         x = self.proj(x)
         h, w = x.shape[2:]
-        return self.norm(x.flatten(2).transpose(1, 2)), h, w
+        return self.norm(x.permute(0, 2, 3, 1).reshape(x.shape[0], h * w, -1)), h, w
 
 
 class SpatialReductionAttention(nn.Module):
@@ -78,8 +94,7 @@ class SpatialReductionAttention(nn.Module):
         heads = self.num_heads
         q = self.q(x).reshape(b, n, heads, c // heads).transpose(1, 2)
         if self.sr_ratio > 1:
-            x = x.transpose(1, 2).reshape(b, c, h, w)
-            x = self.norm(self.sr(x).flatten(2).transpose(1, 2))
+            x = self.norm(tokens_to_conv(self.sr)(x, h, w))
         k, v = self.kv(x).reshape(b, -1, 2, heads, c // heads).permute(2, 0, 3, 1, 4)
         x = F.scaled_dot_product_attention(
             q, k, v, dropout_p=self.attn_drop if self.training else 0.)
@@ -95,9 +110,7 @@ class DWConv(nn.Module):
         self.dwconv = nn.Conv2d(dim, dim, 3, 1, 1, groups=dim)
 
     def forward(self, x, h, w):
-        b, n, c = x.shape
-        x = self.dwconv(x.transpose(1, 2).reshape(b, c, h, w))
-        return x.flatten(2).transpose(1, 2)
+        return tokens_to_conv(self.dwconv)(x, h, w)
 
 
 class MixFFN(nn.Module):
@@ -224,7 +237,8 @@ class PVTv2(BaseModule):
             for block in getattr(self, f'block{i}'):
                 x = block(x, h, w)
             x = getattr(self, f'norm{i}')(x)
-            x = x.reshape(x.shape[0], h, w, -1).permute(0, 3, 1, 2).contiguous()
+            # A channels-last view: convolutions downstream take it without a copy.
+            x = x.reshape(x.shape[0], h, w, -1).permute(0, 3, 1, 2)
             if i - 1 in self.out_indices:
                 outs.append(x)
         return tuple(outs)

@@ -1,8 +1,9 @@
 from .distillation_segmentor import DistillationSegmentor
-from .multi_scale_train import MultiScaleTrainMixin, rescale_batch, scaled_size
+from .multi_scale_train import (MultiScaleDistributedDataParallel, MultiScaleTrainMixin,
+                                rescale_batch, scaled_size)
 from .polyp_encoder_decoder import PolypEncoderDecoder
 
 __all__ = [
-    'DistillationSegmentor', 'MultiScaleTrainMixin', 'PolypEncoderDecoder', 'rescale_batch',
-    'scaled_size'
+    'DistillationSegmentor', 'MultiScaleDistributedDataParallel', 'MultiScaleTrainMixin',
+    'PolypEncoderDecoder', 'rescale_batch', 'scaled_size'
 ]

@@ -1,10 +1,12 @@
 """The Polyp-PVT / KDAS multi-scale schedule: every batch is used at several scales,
 with a backward pass and an optimiser step for each."""
-from typing import Dict, Sequence, Union
+from typing import Callable, Dict, Sequence, Union
 
 import torch
 import torch.nn.functional as F
+from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
+from mmengine.registry import MODEL_WRAPPERS
 from mmengine.structures import PixelData
 
 
@@ -32,23 +34,42 @@ def rescale_batch(inputs, data_samples, size):
 class MultiScaleTrainMixin:
     """Adds ``train_rates`` to a segmentor: each batch is trained once per rate, resized to
     ``scaled_size(train_base_size, rate)``. ``train_rates=(1,)`` is ordinary training.
-    The logged losses are those of the last scale."""
+    The logged losses are those of the last scale. Under DDP, the runner's wrapper must be
+    :class:`MultiScaleDistributedDataParallel` (set in ``configs/_base_/default_runtime.py``)
+    so that each scale's forward synchronises gradients."""
 
     train_rates: Sequence[float] = (1.0, )
     train_base_size: int = 352
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        if tuple(self.train_rates) == (1.0, ):
-            return super().train_step(data, optim_wrapper)
+        return self.multi_scale_train_step(data, optim_wrapper, self, self._run_forward)
+
+    def multi_scale_train_step(self, data, optim_wrapper: OptimWrapper, wrapper,
+                               run_forward: Callable) -> Dict[str, torch.Tensor]:
         data = self.data_preprocessor(data, True)
         log_vars = {}
         for rate in self.train_rates:
-            size = scaled_size(self.train_base_size, rate)
-            inputs, samples = rescale_batch(data['inputs'], data['data_samples'], (size, size))
-            with optim_wrapper.optim_context(self):
-                losses = self._run_forward(dict(inputs=inputs, data_samples=samples),
-                                           mode='loss')
+            if tuple(self.train_rates) == (1.0, ):
+                inputs, samples = data['inputs'], data['data_samples']
+            else:
+                size = scaled_size(self.train_base_size, rate)
+                inputs, samples = rescale_batch(data['inputs'], data['data_samples'],
+                                                (size, size))
+            with optim_wrapper.optim_context(wrapper):
+                losses = run_forward(dict(inputs=inputs, data_samples=samples), mode='loss')
             parsed, log_vars = self.parse_losses(losses)
             optim_wrapper.update_params(parsed)
         return log_vars
+
+
+@MODEL_WRAPPERS.register_module()
+class MultiScaleDistributedDataParallel(MMDistributedDataParallel):
+    """MMEngine's DDP wrapper, whose ``train_step`` runs the module's multi-scale schedule
+    with every forward going through DDP (MMEngine's own wrapper bypasses the module's
+    ``train_step``)."""
+
+    def train_step(self, data, optim_wrapper):
+        if not isinstance(self.module, MultiScaleTrainMixin):
+            return super().train_step(data, optim_wrapper)
+        return self.module.multi_scale_train_step(data, optim_wrapper, self, self._run_forward)
