@@ -61,7 +61,7 @@ def test_two_process_cpu_training_writes_one_checkpoint(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     log = read_log(work)
-    assert 'world_size: 2' in log or 'world size: 2' in log
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log  # i.e. 2 processes
     # 48 training pairs, batch 2: 24 iterations alone, 12 per rank when both train.
     assert 'Epoch(train) [1][12/12]' in log
     assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == ['epoch_1.pth']
