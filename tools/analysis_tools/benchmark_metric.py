@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from kdas.evaluation.protocol import (THRESHOLDS, aggregate, binarize_mask, s_measure,
-                                      score_image, weighted_f_measure)
+                                      score_image, weighted_f_measure_full)
 
 
 def synthetic_prediction(mask, rng):
@@ -54,7 +54,7 @@ def per_threshold_scores(pred, gt):
             align = 2 * a_gt * a_fm / (a_gt * a_gt + a_fm * a_fm + np.finfo(np.float64).eps)
             enhanced = (align + 1)**2 / 4
         curves['Em'][j] = enhanced.sum() / (n - 1 + np.finfo(np.float64).eps)
-    return curves, s_measure(pred_f, gt), weighted_f_measure(pred_f, gt)
+    return curves, s_measure(pred_f, gt), weighted_f_measure_full(pred_f, gt)
 
 
 def main():

@@ -12,6 +12,7 @@ averaged over their own images.
 """
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from scipy import ndimage
 
@@ -175,21 +176,49 @@ GAUSSIAN_7_5 = _gaussian_kernel()
 
 
 def weighted_f_measure(pred: np.ndarray, gt: np.ndarray, beta2: float = 1.) -> float:
-    """Weighted F-measure (Margolin et al. 2014) as the reference code computes it."""
+    """Weighted F-measure (Margolin et al. 2014) as the reference code computes it.
+
+    Two shortcuts keep the numbers and drop most of the cost: the Euclidean distance to
+    the mask comes from OpenCV's exact (``DIST_MASK_PRECISE``) transform, and the nearest-
+    mask-pixel error propagation, which only reaches the mask through the 7 x 7 Gaussian,
+    is computed in the mask's bounding box widened by the kernel radius.
+    """
     if not gt.any():
         return 0.
     err = np.abs(pred - gt)
-    dist, idx = ndimage.distance_transform_edt(~gt, return_indices=True)
+    dist = cv2.distanceTransform((~gt).astype(np.uint8), cv2.DIST_L2,
+                                 cv2.DIST_MASK_PRECISE).astype(np.float64)
+    radius = GAUSSIAN_7_5.shape[0] // 2
+    rows, cols = np.nonzero(gt.any(axis=1))[0], np.nonzero(gt.any(axis=0))[0]
+    box = (slice(max(rows[0] - radius, 0), rows[-1] + radius + 1),
+           slice(max(cols[0] - radius, 0), cols[-1] + radius + 1))
+    gt_box, err_box = gt[box], err[box]
     # Outside the mask, each pixel takes the error of its nearest mask pixel.
-    err_t = err[idx[0], idx[1]]
-    err_a = ndimage.correlate(err_t, GAUSSIAN_7_5, mode='constant', cval=0.)
-    min_e = np.where(gt & (err_a < err), err_a, err)
+    idx = ndimage.distance_transform_edt(~gt_box, return_distances=False, return_indices=True)
+    err_a = ndimage.correlate(err_box[idx[0], idx[1]], GAUSSIAN_7_5, mode='constant', cval=0.)
+    min_e = err.copy()
+    min_e[box] = np.where(gt_box & (err_a < err_box), err_a, err_box)
     weight = np.where(gt, 1., 2. - np.exp(np.log(0.5) / 5. * dist))
     ew = min_e * weight
     tpw = gt.sum() - ew[gt].sum()
     fpw = ew[~gt].sum()
     recall = 1 - ew[gt].mean()
     precision = tpw / (tpw + fpw + EPS)
+    return float((1 + beta2) * recall * precision / (recall + beta2 * precision + EPS))
+
+
+def weighted_f_measure_full(pred: np.ndarray, gt: np.ndarray, beta2: float = 1.) -> float:
+    """The same, computed over the whole image as the reference does (for checking)."""
+    if not gt.any():
+        return 0.
+    err = np.abs(pred - gt)
+    dist, idx = ndimage.distance_transform_edt(~gt, return_indices=True)
+    err_a = ndimage.correlate(err[idx[0], idx[1]], GAUSSIAN_7_5, mode='constant', cval=0.)
+    min_e = np.where(gt & (err_a < err), err_a, err)
+    ew = min_e * np.where(gt, 1., 2. - np.exp(np.log(0.5) / 5. * dist))
+    tpw = gt.sum() - ew[gt].sum()
+    precision = tpw / (tpw + ew[~gt].sum() + EPS)
+    recall = 1 - ew[gt].mean()
     return float((1 + beta2) * recall * precision / (recall + beta2 * precision + EPS))
 
 
