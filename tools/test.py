@@ -13,8 +13,10 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
+
+from kdas.utils.launch import load_run_config, prepare_cpu_distributed
 
 
 def parse_args(argv=None):
@@ -40,7 +42,6 @@ def parse_args(argv=None):
 
 def select_available_test_sets(cfg, skip_missing: bool):
     """Checks that every test set's folder exists; drops missing ones if asked."""
-    import kdas.datasets  # noqa: F401
     from mmseg.registry import DATASETS
     dataset = cfg.test_dataloader.dataset
     subsets = dataset.get('subsets') or getattr(DATASETS.get(dataset.type),
@@ -61,14 +62,7 @@ def select_available_test_sets(cfg, skip_missing: bool):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_run_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint {args.checkpoint} does not exist')
     cfg.load_from = args.checkpoint
@@ -80,8 +74,6 @@ def main(argv=None):
     if args.show_dir:
         cfg.default_hooks.visualization.update(draw=True, interval=1, show=False)
         cfg.visualizer.save_dir = args.show_dir
-    import kdas  # noqa: F401
-    from kdas.utils import prepare_cpu_distributed
     prepare_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.test()

@@ -1,6 +1,7 @@
-# docs/results.md: Ablation: attention supervision only (no SGM term).
-_base_ = './kdas_pvtv2b0_budget.py'
-model = dict(
-    distiller=dict(
-        distill_losses=dict(_delete_=True, loss_at=_base_.model.distiller.distill_losses.loss_at),
-        loss_inputs=dict(_delete_=True, loss_at=['p1', 'p2'])))
+# docs/results.md row (CPU budget: 160 px, 12 epochs):
+# ablation, L_AT only.
+_base_ = [
+    '../_base_/models/kdas-atonly_polyp_pvt.py', '../_base_/datasets/polyp_160.py',
+    '../_base_/schedules/budget_cpu.py', '../_base_/default_runtime.py'
+]
+model = dict(train_rates=(1.0, ), train_base_size=160)

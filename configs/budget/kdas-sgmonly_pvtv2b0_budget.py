@@ -1,7 +1,8 @@
-# docs/results.md: Ablation: the Symmetrical Guiding Module only (no attention supervision).
-_base_ = './kdas_pvtv2b0_budget.py'
-model = dict(
-    distiller=dict(
-        distill_losses=dict(_delete_=True,
-                            loss_sgm=_base_.model.distiller.distill_losses.loss_sgm),
-        loss_inputs=dict(_delete_=True, loss_sgm=['p1'])))
+# docs/results.md row (CPU budget: 160 px, 12 epochs):
+# ablation, L_SGM only (KL).
+_base_ = [
+    '../_base_/models/kdas-sgmonly_polyp_pvt.py', '../_base_/datasets/polyp_160.py',
+    '../_base_/schedules/budget_cpu.py', '../_base_/default_runtime.py'
+]
+model = dict(train_rates=(1.0, ), train_base_size=160,
+             distiller=dict(distill_losses=dict(loss_sgm=dict(pool_size=40))))

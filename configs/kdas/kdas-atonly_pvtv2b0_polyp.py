@@ -1,6 +1,6 @@
 # Ablation: attention supervision only (no SGM term).
-_base_ = './kdas_pvtv2b0_polyp.py'
-model = dict(
-    distiller=dict(
-        distill_losses=dict(_delete_=True, loss_at=_base_.model.distiller.distill_losses.loss_at),
-        loss_inputs=dict(_delete_=True, loss_at=['p1', 'p2'])))
+_base_ = [
+    '../_base_/models/kdas-atonly_polyp_pvt.py', '../_base_/datasets/polyp.py',
+    '../_base_/schedules/adamw_100e.py', '../_base_/default_runtime.py'
+]
+model = dict(teacher_checkpoint='work_dirs/polyppvt_pvtv2b2_polyp/teacher.pth')

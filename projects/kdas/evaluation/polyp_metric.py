@@ -15,7 +15,8 @@ from .report import format_table, write_reports
 
 @METRICS.register_module()
 class PolypMetric(BaseMetric):
-    """Every column of the polyp protocol (``docs/KDAS.md`` section 4) per dataset.
+    """Every column of the published polyp protocol (see :mod:`kdas.evaluation.protocol`)
+    per dataset.
 
     Each prediction's logit map (``seg_logits``, already resized by the segmentor to the
     mask's own resolution) goes through sigmoid, min-max normalisation and 8-bit

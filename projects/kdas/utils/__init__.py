@@ -5,6 +5,6 @@ __all__ = [
     'describe_mismatch', 'extract_state_dict', 'install_safe_local_loader', 'load_weights',
     'safe_torch_load'
 ]
-from .launch import prepare_cpu_distributed  # noqa: E402
+from .launch import load_run_config, prepare_cpu_distributed  # noqa: E402
 
-__all__ += ['prepare_cpu_distributed']
+__all__ += ['load_run_config', 'prepare_cpu_distributed']

@@ -5,6 +5,7 @@ Initialising a gloo process group before the Runner is built makes the Runner sk
 own initialisation; DDP then needs ``device_ids=None``.
 """
 import os
+import os.path as osp
 
 import torch
 import torch.distributed as dist
@@ -27,3 +28,18 @@ def prepare_cpu_distributed(cfg, launcher: str) -> bool:
     wrapper.update(device_ids=None)
     cfg.model_wrapper_cfg = wrapper
     return True
+
+
+def load_run_config(config: str, cfg_options=None, work_dir=None, launcher='none'):
+    """The config of a train/test run: ``--cfg-options`` merged, the work dir defaulting
+    to ``work_dirs/<config name>`` as in MMSegmentation's tools."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg

@@ -1,5 +1,5 @@
 """The two KDAS distillation terms: attention supervision (L_AT) and the Symmetrical
-Guiding Module (L_SGM). See ``docs/KDAS.md`` sections 2 and "where the public code differs".
+Guiding Module (L_SGM); the README's "The method" says where the public code differs.
 
 Both take lists of student and teacher maps (B x C x H x W, C == 1 for logit maps), compare
 the k-th student map with the k-th teacher map, and pass gradients to the student only.
