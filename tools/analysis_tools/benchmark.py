@@ -31,7 +31,7 @@ from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
 from kdas.apis import polyp_probability
-from kdas.models.backbones.pvt_v2 import (PVTv2, DWConv, OverlapPatchEmbed,
+from kdas.models.backbones.pvt_v2 import (Block, DWConv, MixFFN, OverlapPatchEmbed, PVTv2,
                                           SpatialReductionAttention)
 
 
@@ -83,6 +83,16 @@ def reference_patch_embed(self, x):
     return self.norm(x.flatten(2).transpose(1, 2)), h, w
 
 
+def reference_mlp(self, x, h, w):
+    x = self.drop(self.act(self.dwconv(self.fc1(x), h, w)))
+    return self.drop(self.fc2(x))
+
+
+def reference_block(self, x, h, w):
+    x = x + self.attn(self.norm1(x), h, w)
+    return x + self.mlp(self.norm2(x), h, w)
+
+
 def reference_backbone(self, x):
     outs = []
     for i in range(1, self.num_stages + 1):
@@ -98,6 +108,8 @@ def reference_backbone(self, x):
 REFERENCE_FORWARDS = (
     (SpatialReductionAttention, reference_attention),
     (DWConv, reference_dwconv),
+    (MixFFN, reference_mlp),
+    (Block, reference_block),
     (OverlapPatchEmbed, reference_patch_embed),
     (PVTv2, reference_backbone),
 )
@@ -106,7 +118,8 @@ REFERENCE_FORWARDS = (
 @contextlib.contextmanager
 def reference_formulation():
     """Swaps in the public code's formulation of each backbone module (same weights, same
-    outputs): explicit attention and the token <-> image transposes with their copies."""
+    outputs): explicit attention, the token <-> image transposes with their copies, and
+    out-of-place activations and residual sums."""
     originals = [(cls, cls.forward) for cls, _ in REFERENCE_FORWARDS]
     for cls, forward in REFERENCE_FORWARDS:
         cls.forward = forward

@@ -125,8 +125,10 @@ class MixFFN(nn.Module):
         self.drop = nn.Dropout(drop)
 
     def forward(self, x, h, w):
-        x = self.drop(self.act(self.dwconv(self.fc1(x), h, w)))
-        return self.drop(self.fc2(x))
+        x = self.dwconv(self.fc1(x), h, w)
+        # In inference the activation may overwrite its input: one buffer fewer per block.
+        x = torch.ops.aten.gelu_(x) if not torch.is_grad_enabled() else self.act(x)
+        return self.drop(self.fc2(self.drop(x)))
 
 
 class Block(nn.Module):
@@ -144,7 +146,9 @@ class Block(nn.Module):
 
     def forward(self, x, h, w):
         x = x + drop_path(self.attn(self.norm1(x), h, w), self.drop_path, self.training)
-        return x + drop_path(self.mlp(self.norm2(x), h, w), self.drop_path, self.training)
+        mlp = drop_path(self.mlp(self.norm2(x), h, w), self.drop_path, self.training)
+        # x is this block's own tensor: without autograd it can take the sum in place.
+        return x.add_(mlp) if not torch.is_grad_enabled() else x + mlp
 
 
 class PVTv2(BaseModule):
