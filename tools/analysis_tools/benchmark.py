@@ -36,9 +36,11 @@ from kdas.models.backbones.pvt_v2 import (Block, DWConv, MixFFN, OverlapPatchEmb
 
 
 def build_networks(config, checkpoint):
+    from mmengine.logging import MMLogger
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
     register_all_modules(init_default_scope=True)
+    MMLogger.get_current_instance().setLevel('WARNING')  # no per-parameter init report
     cfg = Config.fromfile(config)
     if cfg.model.type == 'DistillationSegmentor':
         cfgs = dict(student=cfg.model.student, teacher=cfg.model.teacher)
