@@ -12,10 +12,12 @@ import argparse
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import time
 
+STAMP = re.compile(r'\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}')
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TEACHER = 'teacher'
 # name: (label, config, seed, needs the teacher)
@@ -69,17 +71,27 @@ def run_row(name, args):
     if last_checkpoint(work):
         cmd.append('--resume')
     print(f'[{name}] {" ".join(cmd)}', flush=True)
-    start = time.time()
     subprocess.run(cmd, cwd=REPO, check=True)
-    timing_file = osp.join(work, 'wall_time.json')
-    spent = json.load(open(timing_file))['seconds'] if osp.isfile(timing_file) else 0.
-    with open(timing_file, 'w') as f:
-        json.dump(dict(seconds=spent + time.time() - start), f)
-    test_cfg = config
-    subprocess.run([sys.executable, 'tools/test.py', test_cfg, last_checkpoint(work),
+    subprocess.run([sys.executable, 'tools/test.py', config, last_checkpoint(work),
                     '--work-dir', osp.join(work, 'test'), '--cfg-options',
                     f'test_dataloader.dataset.data_root={args.data_root}'],
                    cwd=REPO, check=True)
+
+
+def training_seconds(work_dir):
+    """Wall time of every training run in ``work_dir`` (resumed ones included), from the
+    first and last time stamps of each MMEngine log: interrupted runs count too."""
+    total = 0.
+    for entry in sorted(os.listdir(work_dir)):
+        log = osp.join(work_dir, entry, f'{entry}.log')
+        if not osp.isfile(log):
+            continue
+        stamps = [m.group(0) for m in STAMP.finditer(open(log).read())]
+        if len(stamps) > 1:
+            first, last = (time.mktime(time.strptime(t, '%Y/%m/%d %H:%M:%S'))
+                           for t in (stamps[0], stamps[-1]))
+            total += last - first
+    return total
 
 
 def table(args):
@@ -92,7 +104,7 @@ def table(args):
             lines.append(f'| {label} | not run | ' + ' | '.join(['-'] * 2 * len(COLUMNS)) + ' |')
             continue
         result = json.load(open(path))
-        seconds = json.load(open(osp.join(args.work_root, name, 'wall_time.json')))['seconds']
+        seconds = training_seconds(osp.join(args.work_root, name))
         cells = [f'{result[ds][key]:.3f}' for ds in ('Kvasir', 'CVC-ClinicDB')
                  for key, _ in COLUMNS]
         lines.append(f'| {label} | {seconds / 60:.0f} min | ' + ' | '.join(cells) + ' |')
