@@ -7,29 +7,17 @@ mmpretrain and ``configs/pvtv2_cls``) to a backbone checkpoint for
 import argparse
 import sys
 
-import torch
-
-from kdas.utils.checkpoint import extract_state_dict
-from kdas.utils.official_format import convert_pvt_v2
-from kdas.utils.safe_checkpoint import safe_torch_load
+from kdas.utils.official_format import ARCH_NAMES, convert_file, convert_pvt_v2
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Convert a PVTv2 ImageNet checkpoint')
-    parser.add_argument('src', help='PVTv2 checkpoint (.pth)')
+    parser.add_argument('src', help='checkpoint to convert (.pth)')
     parser.add_argument('dst', help='output path')
-    parser.add_argument('--arch', choices=['b0', 'b1', 'b2', 'b3', 'b4', 'b5'],
+    parser.add_argument('--arch', choices=ARCH_NAMES,
                         help='PVTv2 variant; inferred from the shapes when omitted')
     args = parser.parse_args(argv)
-    try:
-        state_dict = extract_state_dict(safe_torch_load(args.src))
-        converted = convert_pvt_v2(state_dict, args.arch, source=args.src)
-    except (OSError, RuntimeError, ValueError, KeyError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    torch.save(converted, args.dst)
-    print(f'converted {len(converted)} backbone tensors from {args.src} to {args.dst}')
-    return 0
+    return convert_file(args.src, args.dst, convert_pvt_v2, args.arch, keep_meta=False)
 
 
 if __name__ == '__main__':

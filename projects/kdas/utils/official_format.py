@@ -9,6 +9,8 @@ from torch import Tensor
 
 from .checkpoint import describe_mismatch
 
+ARCH_NAMES = ('b0', 'b1', 'b2', 'b3', 'b4', 'b5')
+
 # Official Polyp-PVT decoder prefixes -> ours (the backbone keeps its names).
 POLYP_PVT_RENAMES = (
     ('Translayer2_0.', 'decode_head.cim.translate.'),
@@ -104,3 +106,26 @@ def convert_polyp_pvt(state_dict: Dict[str, Tensor], arch: Optional[str] = None,
     arch = arch or infer_pvt_arch(backbone)
     _check(converted, expected_shapes(arch, with_head=True), f'{source} (Polyp-PVT, PVTv2-{arch})')
     return converted
+
+
+def convert_file(src: str, dst: str, convert, arch: Optional[str] = None,
+                 keep_meta: bool = True) -> int:
+    """Command-line body of the converters: load ``src`` safely, ``convert`` it, save to
+    ``dst`` (as ``dict(state_dict=..., meta=...)`` with ``keep_meta``, else the bare state
+    dict that ``init_cfg=Pretrained`` reads). Returns an exit status; errors name the file
+    and the keys, and nothing is written."""
+    import sys
+
+    import torch
+
+    from .checkpoint import extract_state_dict
+    from .safe_checkpoint import safe_torch_load
+    try:
+        converted = convert(extract_state_dict(safe_torch_load(src)), arch, source=src)
+    except (OSError, RuntimeError, ValueError, KeyError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    torch.save(dict(state_dict=converted, meta=dict(converted_from=src)) if keep_meta else
+               converted, dst)
+    print(f'converted {len(converted)} tensors from {src} to {dst}')
+    return 0
