@@ -45,10 +45,7 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 # PolypTestDataset's default subsets: Kvasir, CVC-ClinicDB, CVC-ColonDB, ETIS, CVC-300.
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(type='PolypTestDataset', data_root=data_root, pipeline=test_pipeline))
 val_evaluator = dict(type='PolypMetric')
 test_evaluator = val_evaluator
