@@ -1,4 +1,5 @@
 """Inference, ONNX export and benchmark tools on real sample images."""
+import glob
 import os
 import os.path as osp
 import shutil
@@ -19,14 +20,27 @@ STUDENT = 'configs/quickstart/polyppvt_pvtv2b0_sample.py'
 def student_checkpoint(tmp_path_factory):
     """A student checkpoint as a training run saves it (weights and dataset meta)."""
     path = tmp_path_factory.mktemp('ckpt') / 'student.pth'
+    torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(osp.join(REPO, STUDENT)).model)
     model.init_weights()
-    # A freshly initialised network emits logits in the hundreds, where float32 rounding
-    # alone moves probabilities by 1e-3; trained networks do not. Shrink the two output
-    # convolutions so the logits are of a trained network's scale.
+    # Freshly initialised batch-norm statistics (mean 0, variance 1) do not normalise
+    # anything, so activations grow through the decoder until float32 rounding alone moves
+    # the probabilities by 1e-3. Estimate the statistics on real images, as training does,
+    # so that the activations have a trained network's scale.
+    images = sorted(glob.glob(osp.join(SAMPLE, 'Kvasir-SEG', 'images', '*')))[:4]
+    batch = torch.stack([
+        torch.from_numpy(cv2.resize(cv2.imread(f), (160, 160))).permute(2, 0, 1).float()
+        for f in images
+    ])
+    batch = (batch - 120.) / 60.
+    for module in model.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.reset_running_stats()
+            module.momentum = None  # a cumulative average over the calibration passes
+    model.train()
     with torch.no_grad():
-        for conv in (model.decode_head.out_cfm, model.decode_head.out_sam):
-            conv.weight.mul_(0.01)
+        model.decode_head(model.extract_feat(batch))
+    model.eval()
     meta = dict(dataset_meta=dict(classes=('background', 'polyp'),
                                   palette=[[0, 0, 0], [0, 255, 0]]))
     torch.save(dict(state_dict=model.state_dict(), meta=meta), path)

@@ -30,7 +30,7 @@ import torch
 from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
-from kdas.apis import polyp_probability
+from kdas.apis import ProbabilityModel, export_onnx
 from kdas.models.backbones.pvt_v2 import (Block, DWConv, MixFFN, OverlapPatchEmbed, PVTv2,
                                           SpatialReductionAttention)
 
@@ -132,16 +132,6 @@ def reference_formulation():
             cls.forward = forward
 
 
-class Probability(torch.nn.Module):
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, x):
-        return polyp_probability(self.model, x)
-
-
 def median_seconds(run, inputs, repeats, sync=lambda: None, warmup=3):
     for _ in range(warmup):
         run(inputs)
@@ -170,10 +160,7 @@ def eager_runner(net, reference):
 def onnx_runner(net, shape, threads, tmp_dir):
     import onnxruntime as ort
     path = os.path.join(tmp_dir, 'model.onnx')
-    dim = torch.export.Dim('batch', min=1, max=64)
-    torch.onnx.export(net, (torch.randn(2, 3, *shape), ), path, dynamo=True,
-                      input_names=['input'], output_names=['prob'],
-                      dynamic_shapes=({0: dim}, ), opset_version=18, verbose=False)
+    export_onnx(net, path, shape)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -184,7 +171,7 @@ def onnx_runner(net, shape, threads, tmp_dir):
 def measure(args, network, runtime, device):
     """One measurement in a fresh process (see main): latency and throughput."""
     torch.set_num_threads(args.threads)
-    net = Probability(build_networks(args.config, args.checkpoint)[network]).eval().to(device)
+    net = ProbabilityModel(build_networks(args.config, args.checkpoint)[network]).eval().to(device)
     with tempfile.TemporaryDirectory() as tmp_dir:
         if runtime == 'ONNX Runtime':
             run = onnx_runner(net, args.shape, args.threads, tmp_dir)
@@ -253,7 +240,7 @@ def main(argv=None):
                 samples[job].append(pool.submit(measure, args, *job).result())
     rows = []
     for (name, runtime, device), values in samples.items():
-        net = Probability(networks[name]).eval()
+        net = ProbabilityModel(networks[name]).eval()
         rows.append(dict(network=name, runtime=runtime, device=device,
                          params_M=sum(p.numel() for p in networks[name].parameters()) / 1e6,
                          gflops=flops(net, shape) / 1e9,
@@ -262,7 +249,7 @@ def main(argv=None):
                          trials=len(values)))
     if args.profile:
         name = next(iter(networks))
-        profile(Probability(networks[name]).eval(), shape)
+        profile(ProbabilityModel(networks[name]).eval(), shape)
 
     header = (f'{"network":8} {"params(M)":>9} {"GFLOPs":>7} {"runtime":28} {"device":6} '
               f'{"latency b1 (ms)":>15} {"thr. b%d (img/s)" % args.batch:>17}')

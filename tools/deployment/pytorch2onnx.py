@@ -18,20 +18,10 @@ import cv2
 import numpy as np
 import torch
 
-from kdas.apis import load_segmenter, polyp_probability
+from kdas.apis import ProbabilityModel, export_onnx, load_segmenter
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_IMAGES = osp.join(REPO, 'data', 'polyp_sample', 'Kvasir-SEG', 'images')
-
-
-class ProbabilityModel(torch.nn.Module):
-
-    def __init__(self, segmentor):
-        super().__init__()
-        self.segmentor = segmentor
-
-    def forward(self, inputs):
-        return polyp_probability(self.segmentor, inputs)
 
 
 def preprocess(paths, shape, data_preprocessor):
@@ -48,14 +38,6 @@ def preprocess(paths, shape, data_preprocessor):
             img = img[..., ::-1]
         batch.append(torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float())
     return (torch.stack(batch) - mean) / std
-
-
-def export(model, output_file, shape):
-    dummy = torch.randn(2, 3, *shape)
-    batch = torch.export.Dim('batch', min=1, max=64)
-    torch.onnx.export(model, (dummy, ), output_file, dynamo=True, input_names=['input'],
-                      output_names=['prob'], dynamic_shapes=({0: batch}, ), opset_version=18,
-                      verbose=False)
 
 
 def verify(model, output_file, inputs, tolerance=1e-4):
@@ -87,7 +69,7 @@ def main(argv=None):
 
     segmentor = load_segmenter(args.config, args.checkpoint, device='cpu').eval()
     model = ProbabilityModel(segmentor).eval()
-    export(model, args.output_file, tuple(args.shape))
+    export_onnx(model, args.output_file, tuple(args.shape))
     print(f'exported {args.output_file} (input B x 3 x {args.shape[0]} x {args.shape[1]}, '
           'dynamic batch)')
     if args.verify:
