@@ -1,4 +1,5 @@
 import importlib.util
+import json
 import os.path as osp
 
 from tests.conftest import REPO
@@ -27,3 +28,24 @@ def test_every_row_has_a_config_that_exists():
     script = load_script()
     for label, config, seed, _ in script.ROWS.values():
         assert osp.isfile(osp.join(REPO, config)), config
+
+
+def test_loss_scales_average_the_first_and_last_epoch_across_resumed_runs(tmp_path):
+    script = load_script()
+    lines = {
+        '20261125_100000': [dict(epoch=1, loss=10., **{'distill.loss_at': 6.}),
+                            dict(epoch=1, loss=8., **{'distill.loss_at': 4.}),
+                            dict(epoch=2, loss=7., **{'distill.loss_at': 3.})],
+        # resumed after a kill: epoch 2 again, then the last epoch
+        '20261125_120000': [dict(epoch=2, loss=6., **{'distill.loss_at': 2.}),
+                            dict(epoch=3, loss=3., **{'distill.loss_at': 1.})],
+    }
+    for run, records in lines.items():
+        (tmp_path / run / 'vis_data').mkdir(parents=True)
+        with open(tmp_path / run / 'vis_data' / 'scalars.json', 'w') as f:
+            for record in records:
+                f.write(json.dumps(dict(lr=1e-4, **record)) + '\n')
+            f.write(json.dumps(dict(mDice=0.5, step=3)) + '\n')  # a validation record
+    scales = script.loss_scales(str(tmp_path))
+    assert scales['first'] == {'loss': 9., 'distill.loss_at': 5., 'epoch': 1}
+    assert scales['last'] == {'loss': 3., 'distill.loss_at': 1., 'epoch': 3}

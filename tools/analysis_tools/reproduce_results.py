@@ -94,6 +94,45 @@ def training_seconds(work_dir):
     return total
 
 
+def loss_scales(work_dir):
+    """Mean of every logged loss term over the first and the last epoch of a row, read from
+    MMEngine's ``vis_data/scalars.json`` (resumed runs included). The terms are logged as
+    they enter the total, i.e. already weighted by (1 - alpha) or alpha."""
+    records = []
+    for entry in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, entry, 'vis_data', 'scalars.json')
+        if osp.isfile(path):
+            records += [json.loads(line) for line in open(path) if '"loss"' in line]
+    if not records:
+        return None
+    epochs = sorted({r['epoch'] for r in records})
+    scales = {}
+    for which, epoch in (('first', epochs[0]), ('last', epochs[-1])):
+        chosen = [r for r in records if r['epoch'] == epoch]
+        keys = [k for k in chosen[0] if k.startswith(('loss', 'decode.loss', 'distill.loss'))]
+        scales[which] = {k: sum(r[k] for r in chosen) / len(chosen) for k in keys}
+        scales[which]['epoch'] = epoch
+    return scales
+
+
+def loss_table(args):
+    """How large each term is against the segmentation loss, per distillation row."""
+    lines = ['| row | epoch | L_seg (P1 + P2) | L_AT | L_SGM | total |', '|---|---|---|---|---|---|']
+    for name, (label, _config, _seed, needs_teacher) in ROWS.items():
+        work = osp.join(args.work_root, name)
+        scales = loss_scales(work) if needs_teacher and osp.isdir(work) else None
+        if scales is None:
+            continue
+        for which in ('first', 'last'):
+            s = scales[which]
+            seg = s.get('decode.loss_structure_p1', 0) + s.get('decode.loss_structure_p2', 0)
+            terms = [s.get(k) for k in ('distill.loss_at', 'distill.loss_sgm')]
+            cells = ['-' if t is None else f'{t:.3f}' for t in terms]
+            lines.append(f'| {label} | {s["epoch"]} | {seg:.3f} | ' + ' | '.join(cells) +
+                         f' | {s["loss"]:.3f} |')
+    print('\n'.join(lines))
+
+
 def table(args):
     lines = ['| row | train wall time | ' + ' | '.join(
         f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB') for _, col in COLUMNS) + ' |']
@@ -123,6 +162,8 @@ def main():
         for name in args.rows:
             run_row(name, args)
     table(args)
+    print()
+    loss_table(args)
 
 
 if __name__ == '__main__':
