@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from kdas.apis import load_segmenter
 from kdas.datasets.polyp import IMAGE_EXTENSIONS
+from kdas.utils import keep_freed_memory
 
 
 def list_inputs(path):
@@ -57,6 +58,8 @@ def main(argv=None):
     images = list_inputs(args.input)
     if not images:
         sys.exit(f'error: no images in {args.input}')
+    if args.device == 'cpu':
+        keep_freed_memory()  # every image reuses the last one's activations: no page faults
     model = load_segmenter(args.config, args.checkpoint, device=args.device)
     os.makedirs(osp.join(args.output, 'masks'), exist_ok=True)
     os.makedirs(osp.join(args.output, 'overlays'), exist_ok=True)

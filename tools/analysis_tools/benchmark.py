@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/benchmark.py CONFIG [CHECKPOINT] [--threads 2]
         [--shape 352 352] [--batch 16] [--repeats 20] [--trials 3] [--no-onnx]
-        [--profile] [--reference] [--out results.json]
+        [--profile] [--reference] [--tuned-allocator] [--out results.json]
 
 A distillation config benchmarks its student and its teacher side by side. Each row is
 measured ``--trials`` times, each time in a fresh process, the rows taking turns; a
@@ -11,7 +11,10 @@ and at ``--batch`` (throughput, images per second); the table shows the median o
 ``--reference`` adds the public reference code's formulation of each network (explicit
 matmul-softmax attention, token <-> image transposes with their copies, ``no_grad``
 instead of ``inference_mode``) with the same weights, so that the ratio comes from one run.
-CUDA rows are added when a GPU is present. ``--profile`` prints the operators that
+The row "kdas, freed memory kept" is this project's code as ``tools/infer.py`` runs it on
+the CPU, with ``kdas.utils.keep_freed_memory`` (glibc keeps large freed blocks instead of
+unmapping them); ``--tuned-allocator`` applies that to every row, so the ratio compares the
+code alone. CUDA rows are added when a GPU is present. ``--profile`` prints the operators that
 dominate the first network's CPU time.
 """
 import argparse
@@ -31,8 +34,12 @@ from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
 from kdas.apis import ProbabilityModel, export_onnx
+from kdas.utils import keep_freed_memory
 from kdas.models.backbones.pvt_v2 import (Block, DWConv, MixFFN, OverlapPatchEmbed, PVTv2,
                                           SpatialReductionAttention)
+
+REFERENCE = 'PyTorch eager (reference)'
+KEPT = 'PyTorch eager (kdas, freed memory kept)'
 
 
 def build_networks(config, checkpoint):
@@ -171,12 +178,14 @@ def onnx_runner(net, shape, threads, tmp_dir):
 def measure(args, network, runtime, device):
     """One measurement in a fresh process (see main): latency and throughput."""
     torch.set_num_threads(args.threads)
+    if args.tuned_allocator or runtime == KEPT:
+        keep_freed_memory()
     net = ProbabilityModel(build_networks(args.config, args.checkpoint)[network]).eval().to(device)
     with tempfile.TemporaryDirectory() as tmp_dir:
         if runtime == 'ONNX Runtime':
             run = onnx_runner(net, args.shape, args.threads, tmp_dir)
         else:
-            run = eager_runner(net, reference='reference' in runtime)
+            run = eager_runner(net, reference=runtime == REFERENCE)
         sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
         one = torch.randn(1, 3, *args.shape, device=device)
         many = torch.randn(args.batch, 3, *args.shape, device=device)
@@ -217,6 +226,8 @@ def main(argv=None):
     parser.add_argument('--no-onnx', action='store_true')
     parser.add_argument('--reference', action='store_true',
                         help='also time the public code\'s formulation, in the same run')
+    parser.add_argument('--tuned-allocator', action='store_true',
+                        help='keep_freed_memory() in every measuring process')
     parser.add_argument('--profile', action='store_true')
     parser.add_argument('--out', help='write the rows as JSON')
     args = parser.parse_args(argv)
@@ -227,11 +238,11 @@ def main(argv=None):
     # Every measurement runs in a fresh process, and the runtimes take turns over
     # --trials rounds: in one process, oneDNN's caches and the allocator carry state from
     # one formulation to the next and skew whichever runs second.
-    runtimes = ['PyTorch eager (kdas)'] + (['PyTorch eager (reference)'] if args.reference
-                                           else []) + ([] if args.no_onnx else ['ONNX Runtime'])
+    runtimes = ['PyTorch eager (kdas)'] + ([] if args.tuned_allocator else [KEPT]) + (
+        [REFERENCE] if args.reference else []) + ([] if args.no_onnx else ['ONNX Runtime'])
     networks = build_networks(args.config, args.checkpoint)
     jobs = [(name, runtime, device) for name in networks for device in devices
-            for runtime in runtimes if device == 'cpu' or runtime != 'ONNX Runtime']
+            for runtime in runtimes if device == 'cpu' or runtime not in ('ONNX Runtime', KEPT)]
     samples = {job: [] for job in jobs}
     context = multiprocessing.get_context('spawn')
     for _ in range(args.trials):
@@ -251,13 +262,13 @@ def main(argv=None):
         name = next(iter(networks))
         profile(ProbabilityModel(networks[name]).eval(), shape)
 
-    header = (f'{"network":8} {"params(M)":>9} {"GFLOPs":>7} {"runtime":28} {"device":6} '
+    header = (f'{"network":8} {"params(M)":>9} {"GFLOPs":>7} {"runtime":40} {"device":6} '
               f'{"latency b1 (ms)":>15} {"thr. b%d (img/s)" % args.batch:>17}')
     print(f'input {shape[0]}x{shape[1]}, {args.threads} threads, torch {torch.__version__}, '
           f'{os.cpu_count()} CPUs visible')
     print(header)
     for r in rows:
-        print(f'{r["network"]:8} {r["params_M"]:9.3f} {r["gflops"]:7.2f} {r["runtime"]:28} '
+        print(f'{r["network"]:8} {r["params_M"]:9.3f} {r["gflops"]:7.2f} {r["runtime"]:40} '
               f'{r["device"]:6} {r["latency_ms"]:15.1f} {r["throughput_img_s"]:17.1f}')
     if args.reference:
         for name in dict.fromkeys(r['network'] for r in rows):
