@@ -40,6 +40,20 @@ def drop_path(x: torch.Tensor, prob: float, training: bool) -> torch.Tensor:
     return x * mask / keep
 
 
+class TokenLinear(nn.Linear):
+    """``nn.Linear`` over B x N x C tokens, applied to the (B*N) x C matrix.
+
+    PyTorch folds the token axes into one matrix product either way (same result, same
+    kernels); the difference is the exported graph: ONNX Runtime fuses a 2-D MatMul and its
+    bias Add into one Gemm, but not a 3-D one with a dynamic batch axis.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3:
+            return super().forward(x)
+        return super().forward(x.reshape(-1, x.shape[-1])).view(*x.shape[:-1], -1)
+
+
 def tokens_to_conv(conv: nn.Conv2d):
     """Applies ``conv`` to a B x N x C token sequence laid out as an H x W image.
 
@@ -80,9 +94,9 @@ class SpatialReductionAttention(nn.Module):
         assert dim % num_heads == 0, f'dim {dim} is not divisible by num_heads {num_heads}'
         self.num_heads = num_heads
         self.attn_drop = attn_drop
-        self.q = nn.Linear(dim, dim, bias=qkv_bias)
-        self.kv = nn.Linear(dim, dim * 2, bias=qkv_bias)
-        self.proj = nn.Linear(dim, dim)
+        self.q = TokenLinear(dim, dim, bias=qkv_bias)
+        self.kv = TokenLinear(dim, dim * 2, bias=qkv_bias)
+        self.proj = TokenLinear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
         self.sr_ratio = sr_ratio
         if sr_ratio > 1:
@@ -118,10 +132,10 @@ class MixFFN(nn.Module):
 
     def __init__(self, dim: int, hidden_dim: int, drop: float = 0.):
         super().__init__()
-        self.fc1 = nn.Linear(dim, hidden_dim)
+        self.fc1 = TokenLinear(dim, hidden_dim)
         self.dwconv = DWConv(hidden_dim)
         self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden_dim, dim)
+        self.fc2 = TokenLinear(hidden_dim, dim)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x, h, w):
