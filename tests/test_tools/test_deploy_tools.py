@@ -1,5 +1,6 @@
 """Inference, ONNX export and benchmark tools on real sample images."""
 import glob
+import json
 import os
 import os.path as osp
 import shutil
@@ -90,11 +91,10 @@ def test_onnx_export_and_verify_on_real_images(tmp_path, student_checkpoint):
 
 def test_benchmark_reports_both_networks(tmp_path):
     out = tmp_path / 'bench.json'
-    run_tool('tools/analysis_tools/benchmark.py', 'configs/quickstart/kdas_pvtv2b0_sample.py',
-             '--shape', '64', '64', '--batch', '2', '--repeats', '2', '--trials', '1',
-             '--reference',
-             '--out', str(out))
-    import json
+    result = run_tool('tools/analysis_tools/benchmark.py',
+                      'configs/quickstart/kdas_pvtv2b0_sample.py', '--shape', '64', '64',
+                      '--batch', '2', '--repeats', '2', '--trials', '1', '--reference',
+                      '--profile', '--out', str(out))
     rows = json.loads(out.read_text())
     networks = {r['network'] for r in rows}
     assert networks == {'student', 'teacher'}
@@ -105,3 +105,6 @@ def test_benchmark_reports_both_networks(tmp_path):
         'PyTorch eager (reference)', 'ONNX Runtime'
     }
     assert all(r['latency_ms'] > 0 and r['throughput_img_s'] > 0 for r in rows)
+    # both profiles: PyTorch's operator table and ONNX Runtime's time per operator type
+    assert 'aten::' in result.stdout
+    assert 'ms of kernel time per run' in result.stdout and 'Conv' in result.stdout

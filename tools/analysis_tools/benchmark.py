@@ -213,6 +213,36 @@ def profile(net, shape, rows=15):
     print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=rows))
 
 
+def profile_onnx(net, shape, threads, rows=15):
+    """ONNX Runtime's own profiler, kernel time summed per operator type over 5 runs."""
+    import onnxruntime as ort
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        path = os.path.join(tmp_dir, 'model.onnx')
+        export_onnx(net, path, shape)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.enable_profiling = True
+        options.profile_file_prefix = os.path.join(tmp_dir, 'ort')
+        session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+        x = torch.randn(1, 3, *shape).numpy()
+        for _ in range(8):
+            session.run(None, {'input': x})
+        with open(session.end_profiling()) as f:
+            events = json.load(f)
+    # the first 3 runs are warm-up: count the kernels of the last 5 only
+    runs = sorted(e['ts'] for e in events if e.get('name') == 'model_run')
+    per_op = {}
+    for event in events:
+        if (event.get('cat') == 'Node' and event['name'].endswith('_kernel_time')
+                and event['ts'] >= runs[3]):
+            op = event['args']['op_name']
+            per_op[op] = per_op.get(op, 0) + event['dur']
+    total = sum(per_op.values())
+    print(f'ONNX Runtime: {total / 5 / 1e3:.1f} ms of kernel time per run (5 runs after warm-up)')
+    for op, dur in sorted(per_op.items(), key=lambda kv: -kv[1])[:rows]:
+        print(f'{op:32} {100 * dur / total:5.1f} %')
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Benchmark polyp segmenters')
     parser.add_argument('config')
@@ -261,6 +291,8 @@ def main(argv=None):
     if args.profile:
         name = next(iter(networks))
         profile(ProbabilityModel(networks[name]).eval(), shape)
+        if not args.no_onnx:
+            profile_onnx(ProbabilityModel(networks[name]).eval(), shape, args.threads)
 
     header = (f'{"network":8} {"params(M)":>9} {"GFLOPs":>7} {"runtime":40} {"device":6} '
               f'{"latency b1 (ms)":>15} {"thr. b%d (img/s)" % args.batch:>17}')
