@@ -1,6 +1,9 @@
 import importlib.util
 import json
+import os
 import os.path as osp
+import subprocess
+import sys
 
 from tests.conftest import REPO
 
@@ -49,3 +52,15 @@ def test_loss_scales_average_the_first_and_last_epoch_across_resumed_runs(tmp_pa
     scales = script.loss_scales(str(tmp_path))
     assert scales['first'] == {'loss': 9., 'distill.loss_at': 5., 'epoch': 1}
     assert scales['last'] == {'loss': 3., 'distill.loss_at': 1., 'epoch': 3}
+
+
+def test_a_row_locked_by_a_live_instance_is_skipped_and_a_stale_lock_is_taken(tmp_path):
+    script = load_script()
+    (tmp_path / 'row.lock').write_text(str(os.getpid()))  # a live holder
+    assert not script.claim(str(tmp_path))
+    finished = subprocess.Popen([sys.executable, '-c', 'pass'])
+    finished.wait()
+    (tmp_path / 'row.lock').write_text(str(finished.pid))  # its holder was killed
+    assert script.claim(str(tmp_path))
+    assert (tmp_path / 'row.lock').read_text() == str(os.getpid())
+    assert not script.claim(str(tmp_path))  # and now it is ours, held

@@ -5,7 +5,9 @@
 
 Rows run one after another; each trains with tools/train.py (resuming from its last
 checkpoint when interrupted), is tested with tools/test.py, and records its wall time. Run
-it again after an interruption: finished rows are skipped. At the end (or with
+it again after an interruption: finished rows are skipped. Several instances may share a
+work root (e.g. two lanes with ``--threads 1`` on a 2-core machine): a row being trained
+by a live instance is locked and the others move on to the next row. At the end (or with
 --table-only) it prints the Markdown table of every finished row, with its logs' paths.
 """
 import argparse
@@ -49,14 +51,43 @@ def last_checkpoint(work_dir):
     return None
 
 
+def claim(work):
+    """Takes the row's lock file; False while another live instance holds it."""
+    lock = osp.join(work, 'row.lock')
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                holder = int(open(lock).read().strip() or 0)
+                os.kill(holder, 0)
+                return False  # held by a live process
+            except (ValueError, ProcessLookupError):
+                os.remove(lock)  # left by a killed instance
+                continue
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        return True
+
+
 def run_row(name, args):
-    label, config, seed, needs_teacher = ROWS[name]
     work = osp.join(args.work_root, name)
     metrics = osp.join(work, 'test', 'polyp_metrics.json')
     if osp.isfile(metrics):
         print(f'[{name}] done already ({metrics})')
         return
     os.makedirs(work, exist_ok=True)
+    if not claim(work):
+        print(f'[{name}] being trained by another instance, skipped')
+        return
+    try:
+        train_and_test(name, work, args)
+    finally:
+        os.remove(osp.join(work, 'row.lock'))
+
+
+def train_and_test(name, work, args):
+    _label, config, seed, needs_teacher = ROWS[name]
     options = [f'randomness.seed={seed}'] + [
         f'{loader}.dataset.data_root={args.data_root}'
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -71,11 +102,12 @@ def run_row(name, args):
     if last_checkpoint(work):
         cmd.append('--resume')
     print(f'[{name}] {" ".join(cmd)}', flush=True)
-    subprocess.run(cmd, cwd=REPO, check=True)
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads)) if args.threads else None
+    subprocess.run(cmd, cwd=REPO, check=True, env=env)
     subprocess.run([sys.executable, 'tools/test.py', config, last_checkpoint(work),
                     '--work-dir', osp.join(work, 'test'), '--cfg-options',
                     f'test_dataloader.dataset.data_root={args.data_root}'],
-                   cwd=REPO, check=True)
+                   cwd=REPO, check=True, env=env)
 
 
 def training_seconds(work_dir):
@@ -156,6 +188,8 @@ def main():
     parser.add_argument('--work-root', default=osp.expanduser('~/.cache/kdas/results'))
     parser.add_argument('--rows', nargs='+', choices=list(ROWS), default=list(ROWS))
     parser.add_argument('--table-only', action='store_true')
+    parser.add_argument('--threads', type=int,
+                        help='CPU threads per training run (OMP_NUM_THREADS); default: all')
     args = parser.parse_args()
     args.data_root = osp.abspath(args.data_root)
     if not args.table_only:
