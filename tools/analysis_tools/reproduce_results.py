@@ -148,11 +148,11 @@ def loss_scales(work_dir):
 
 
 def loss_table(args):
-    """How large each term is against the segmentation loss, per distillation row."""
+    """How large each term is against the segmentation loss, per row."""
     lines = ['| row | epoch | L_seg (P1 + P2) | L_AT | L_SGM | total |', '|---|---|---|---|---|---|']
-    for name, (label, _config, _seed, needs_teacher) in ROWS.items():
+    for name, (label, *_rest) in ROWS.items():
         work = osp.join(args.work_root, name)
-        scales = loss_scales(work) if needs_teacher and osp.isdir(work) else None
+        scales = loss_scales(work) if osp.isdir(work) else None
         if scales is None:
             continue
         for which in ('first', 'last'):
