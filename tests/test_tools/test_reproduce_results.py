@@ -64,3 +64,14 @@ def test_a_row_locked_by_a_live_instance_is_skipped_and_a_stale_lock_is_taken(tm
     assert script.claim(str(tmp_path))
     assert (tmp_path / 'row.lock').read_text() == str(os.getpid())
     assert not script.claim(str(tmp_path))  # and now it is ours, held
+
+
+def test_update_doc_replaces_only_the_marked_tables(tmp_path):
+    script = load_script()
+    doc = tmp_path / 'results.md'
+    doc.write_text('intro\n<!-- results-table:start -->\nold\n<!-- results-table:end -->\n'
+                   'middle\n<!-- loss-table:start -->\n<!-- loss-table:end -->\nend\n')
+    script.update_doc(str(doc), {'results-table': '| a |', 'loss-table': '| b |'})
+    assert doc.read_text() == ('intro\n<!-- results-table:start -->\n| a |\n'
+                               '<!-- results-table:end -->\nmiddle\n<!-- loss-table:start -->\n'
+                               '| b |\n<!-- loss-table:end -->\nend\n')

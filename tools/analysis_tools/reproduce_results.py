@@ -2,6 +2,7 @@
 
     python tools/analysis_tools/reproduce_results.py --data-root ../shared/data/polyp \
         --work-root ~/.cache/kdas/results [--rows teacher student-s0 ...] [--table-only]
+        [--update-doc docs/results.md] [--threads 1]
 
 Rows run one after another; each trains with tools/train.py (resuming from its last
 checkpoint when interrupted), is tested with tools/test.py, and records its wall time. Run
@@ -15,6 +16,7 @@ import json
 import os
 import os.path as osp
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -126,15 +128,28 @@ def training_seconds(work_dir):
     return total
 
 
-def loss_scales(work_dir):
-    """Mean of every logged loss term over the first and the last epoch of a row, read from
-    MMEngine's ``vis_data/scalars.json`` (resumed runs included). The terms are logged as
-    they enter the total, i.e. already weighted by (1 - alpha) or alpha."""
+def training_records(work_dir):
+    """The training log records (MMEngine's ``vis_data/scalars.json``) of every run of a
+    row, resumed ones included."""
     records = []
     for entry in sorted(os.listdir(work_dir)):
         path = osp.join(work_dir, entry, 'vis_data', 'scalars.json')
         if osp.isfile(path):
             records += [json.loads(line) for line in open(path) if '"loss"' in line]
+    return records
+
+
+def seconds_per_iteration(work_dir):
+    """Median logged iteration time: unlike the wall time, unmoved by pauses."""
+    times = [r['time'] for r in training_records(work_dir)]
+    return statistics.median(times) if times else float('nan')
+
+
+def loss_scales(work_dir):
+    """Mean of every logged loss term over the first and the last epoch of a row. The
+    terms are logged as they enter the total, i.e. already weighted by (1 - alpha) or
+    alpha."""
+    records = training_records(work_dir)
     if not records:
         return None
     epochs = sorted({r['epoch'] for r in records})
@@ -162,24 +177,39 @@ def loss_table(args):
             cells = ['-' if t is None else f'{t:.3f}' for t in terms]
             lines.append(f'| {label} | {s["epoch"]} | {seg:.3f} | ' + ' | '.join(cells) +
                          f' | {s["loss"]:.3f} |')
-    print('\n'.join(lines))
+    return '\n'.join(lines)
 
 
 def table(args):
-    lines = ['| row | train wall time | ' + ' | '.join(
+    lines = ['| row | train wall time | s/iter | ' + ' | '.join(
         f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB') for _, col in COLUMNS) + ' |']
-    lines.append('|' + '---|' * (2 + 2 * len(COLUMNS)))
+    lines.append('|' + '---|' * (3 + 2 * len(COLUMNS)))
     for name, (label, *_rest) in ROWS.items():
         path = osp.join(args.work_root, name, 'test', 'polyp_metrics.json')
         if not osp.isfile(path):
-            lines.append(f'| {label} | not run | ' + ' | '.join(['-'] * 2 * len(COLUMNS)) + ' |')
+            lines.append(f'| {label} | not run | - | ' + ' | '.join(['-'] * 2 * len(COLUMNS)) +
+                         ' |')
             continue
         result = json.load(open(path))
-        seconds = training_seconds(osp.join(args.work_root, name))
-        cells = [f'{result[ds][key]:.3f}' for ds in ('Kvasir', 'CVC-ClinicDB')
-                 for key, _ in COLUMNS]
-        lines.append(f'| {label} | {seconds / 60:.0f} min | ' + ' | '.join(cells) + ' |')
-    print('\n'.join(lines))
+        work = osp.join(args.work_root, name)
+        cells = [f'{training_seconds(work) / 60:.0f} min', f'{seconds_per_iteration(work):.2f}']
+        cells += [f'{result[ds][key]:.3f}' for ds in ('Kvasir', 'CVC-ClinicDB')
+                  for key, _ in COLUMNS]
+        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def update_doc(path, tables):
+    """Replaces the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
+    text = open(path).read()
+    for name, body in tables.items():
+        start, end = f'<!-- {name}:start -->', f'<!-- {name}:end -->'
+        if start not in text or end not in text:
+            sys.exit(f'error: {path} has no {start} ... {end} markers')
+        head, rest = text.split(start, 1)
+        text = f'{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}'
+    with open(path, 'w') as f:
+        f.write(text)
 
 
 def main():
@@ -188,6 +218,9 @@ def main():
     parser.add_argument('--work-root', default=osp.expanduser('~/.cache/kdas/results'))
     parser.add_argument('--rows', nargs='+', choices=list(ROWS), default=list(ROWS))
     parser.add_argument('--table-only', action='store_true')
+    parser.add_argument('--update-doc', metavar='MD',
+                        help='write the tables into MD between its marker comments '
+                        '(docs/results.md)')
     parser.add_argument('--threads', type=int,
                         help='CPU threads per training run (OMP_NUM_THREADS); default: all')
     args = parser.parse_args()
@@ -195,9 +228,11 @@ def main():
     if not args.table_only:
         for name in args.rows:
             run_row(name, args)
-    table(args)
-    print()
-    loss_table(args)
+    tables = {'results-table': table(args), 'loss-table': loss_table(args)}
+    print('\n\n'.join(tables.values()))
+    if args.update_doc:
+        update_doc(args.update_doc, tables)
+        print(f'updated {args.update_doc}')
 
 
 if __name__ == '__main__':
