@@ -164,14 +164,21 @@ def eager_runner(net, reference):
     return run
 
 
-def onnx_runner(net, shape, threads, tmp_dir):
+def onnx_session(net, shape, threads, tmp_dir, profile=False):
     import onnxruntime as ort
     path = os.path.join(tmp_dir, 'model.onnx')
     export_onnx(net, path, shape)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+    if profile:
+        options.enable_profiling = True
+        options.profile_file_prefix = os.path.join(tmp_dir, 'ort')
+    return ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+
+
+def onnx_runner(net, shape, threads, tmp_dir):
+    session = onnx_session(net, shape, threads, tmp_dir)
     return lambda x: session.run(None, {'input': x.cpu().numpy()})
 
 
@@ -180,7 +187,8 @@ def measure(args, network, runtime, device):
     torch.set_num_threads(args.threads)
     if args.tuned_allocator or runtime == KEPT:
         keep_freed_memory()
-    net = ProbabilityModel(build_networks(args.config, args.checkpoint)[network]).eval().to(device)
+    net = ProbabilityModel(build_networks(args.config, args.checkpoint)[network])
+    net = net.eval().to(device)
     with tempfile.TemporaryDirectory() as tmp_dir:
         if runtime == 'ONNX Runtime':
             run = onnx_runner(net, args.shape, args.threads, tmp_dir)
@@ -215,15 +223,8 @@ def profile(net, shape, rows=15):
 
 def profile_onnx(net, shape, threads, rows=15):
     """ONNX Runtime's own profiler, kernel time summed per operator type over 5 runs."""
-    import onnxruntime as ort
     with tempfile.TemporaryDirectory() as tmp_dir:
-        path = os.path.join(tmp_dir, 'model.onnx')
-        export_onnx(net, path, shape)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.enable_profiling = True
-        options.profile_file_prefix = os.path.join(tmp_dir, 'ort')
-        session = ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+        session = onnx_session(net, shape, threads, tmp_dir, profile=True)
         x = torch.randn(1, 3, *shape).numpy()
         for _ in range(8):
             session.run(None, {'input': x})
