@@ -33,6 +33,7 @@ setup(
     python_requires='>=3.9',
     package_dir={'': 'projects'},
     packages=find_packages('projects'),
+    package_data={'kdas.datasets': ['splits/*.txt']},
     install_requires=read_requirements('runtime.txt') + read_requirements('mminstall.txt'),
     extras_require={
         'tests': read_requirements('tests.txt'),

@@ -58,6 +58,9 @@ def small_training_config(config, work_dir, data_root, size=64, iters=3, **model
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(REPO, config))
     cfg.work_dir = str(work_dir)
+    # From scratch: the paper configs' ImageNet weights are not part of the repository.
+    student = cfg.model.student if cfg.model.type == 'DistillationSegmentor' else cfg.model
+    student.backbone.init_cfg = None
     for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.test_dataloader.dataset.pipeline):
         for t in pipeline:
             if t['type'] == 'Resize':
@@ -91,10 +94,12 @@ def write_tiny_config(tmp_path, base, size=64, iters=None, epochs=None, ckpt_int
         "    dataset=dict(data_root=data_root, pipeline=[",
         f"        dict(t, scale=({size}, {size})) if t['type'] == 'Resize' else t",
         "        for t in _base_.train_pipeline]))",
+        # test_pipeline is what mmseg.apis.inference_model runs: the same as the loader's.
+        "test_pipeline = [",
+        f"    dict(t, scale=({size}, {size})) if t['type'] == 'Resize' else t",
+        "    for t in _base_.test_pipeline]",
         "val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(",
-        "    data_root=data_root, subsets=[_base_.seen_test_sets[0]], pipeline=[",
-        f"        dict(t, scale=({size}, {size})) if t['type'] == 'Resize' else t",
-        "        for t in _base_.test_pipeline]))",
+        "    data_root=data_root, subsets=[_base_.seen_test_sets[0]], pipeline=test_pipeline))",
         "test_dataloader = val_dataloader",
         "default_hooks = dict(logger=dict(interval=1))",
     ]

@@ -1,8 +1,10 @@
 """Segment polyps in an image or a folder of images.
 
-    python tools/infer.py CONFIG CHECKPOINT INPUT OUTPUT [--threshold 0.5] [--device cpu]
+    python tools/infer.py CONFIG CHECKPOINT INPUT OUTPUT [--threshold T] [--device cpu]
 
-Writes, for each image, ``OUTPUT/masks/<stem>.png`` (0/255, the image's original size) and
+Writes, for each image, ``OUTPUT/masks/<stem>.png`` (0/255, the image's original size: the
+deployed mask, MMSegmentation's ``pred_sem_seg``, or ``probability > T`` with
+``--threshold``) and
 ``OUTPUT/overlays/<stem>.jpg`` (the image with the mask in green and its outline). An
 unreadable image is reported by name and skipped; the exit status is 1 if any failed.
 """
@@ -13,13 +15,12 @@ import sys
 
 import cv2
 import numpy as np
-import torch
 from mmseg.apis import inference_model
 from tqdm import tqdm
 
 from kdas.apis import load_segmenter
 from kdas.datasets.polyp import IMAGE_EXTENSIONS
-from kdas.utils import keep_freed_memory
+from kdas.utils import keep_freed_memory, select_device
 
 
 def list_inputs(path):
@@ -48,19 +49,26 @@ def main(argv=None):
     parser.add_argument('checkpoint')
     parser.add_argument('input', help='an image or a folder of images')
     parser.add_argument('output', help='output folder')
-    parser.add_argument('--threshold', type=float, default=0.5,
-                        help='probability above which a pixel is polyp')
-    parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--threshold', type=float, default=None,
+                        help='probability above which a pixel is polyp (default: the '
+                        "model's own, decode_head.threshold, as in pred_sem_seg)")
+    parser.add_argument('--device', default='auto',
+                        help="auto (the GPU if there is one), cuda, cuda:N or cpu")
     args = parser.parse_args(argv)
-    if not 0 < args.threshold < 1:
+    if args.threshold is not None and not 0 < args.threshold < 1:
         sys.exit('error: --threshold must lie strictly between 0 and 1')
 
+    if not args.device.startswith('cuda:'):
+        args.device = select_device(args.device)
     images = list_inputs(args.input)
     if not images:
         sys.exit(f'error: no images in {args.input}')
     if args.device == 'cpu':
         keep_freed_memory()  # every image reuses the last one's activations: no page faults
-    model = load_segmenter(args.config, args.checkpoint, device=args.device)
+    try:
+        model = load_segmenter(args.config, args.checkpoint, device=args.device)
+    except (FileNotFoundError, RuntimeError) as err:
+        sys.exit(f'error: {err}')
     os.makedirs(osp.join(args.output, 'masks'), exist_ok=True)
     os.makedirs(osp.join(args.output, 'overlays'), exist_ok=True)
     failed = []
@@ -71,8 +79,13 @@ def main(argv=None):
             tqdm.write(f'skipped {path}: unreadable (corrupt or not an image)')
             continue
         result = inference_model(model, image)
-        prob = torch.sigmoid(result.seg_logits.data[0]).cpu().numpy()
-        mask = ((prob > args.threshold) * 255).astype(np.uint8)
+        # mmseg's postprocess_result has already applied the sigmoid: seg_logits holds
+        # probabilities and pred_sem_seg the mask at the model's threshold.
+        if args.threshold is None:
+            mask = result.pred_sem_seg.data[0].cpu().numpy().astype(bool)
+        else:
+            mask = result.seg_logits.data[0].cpu().numpy() > args.threshold
+        mask = mask.astype(np.uint8) * 255
         stem = osp.splitext(osp.basename(path))[0]
         cv2.imwrite(osp.join(args.output, 'masks', f'{stem}.png'), mask)
         cv2.imwrite(osp.join(args.output, 'overlays', f'{stem}.jpg'), overlay(image, mask))

@@ -14,9 +14,11 @@ import os.path as osp
 import sys
 
 from mmengine.config import DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from kdas.utils.launch import load_run_config, prepare_cpu_distributed
+from kdas.utils import load_run_config, load_weights, prepare_cpu_distributed, select_device
+from kdas.utils.launch import DEVICES
 
 
 def parse_args(argv=None):
@@ -31,6 +33,9 @@ def parse_args(argv=None):
     parser.add_argument('--show-dir', help='save prediction overlays to this directory')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value')
+    parser.add_argument('--device', choices=DEVICES, default='auto',
+                        help='where to run (default: the GPU if there is one; a GPU that is '
+                        'there but unusable stops the run)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -62,10 +67,13 @@ def select_available_test_sets(cfg, skip_missing: bool):
 
 def main(argv=None):
     args = parse_args(argv)
+    select_device(args.device)
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint {args.checkpoint} does not exist')
-    cfg.load_from = args.checkpoint
+    # Not cfg.load_from: MMEngine loads that with strict=False, so a checkpoint of another
+    # network would be evaluated with random weights after a warning.
+    cfg.load_from = None
     if cfg.model.type == 'DistillationSegmentor':
         cfg.model.teacher_checkpoint = None  # the teacher plays no part in testing
     select_available_test_sets(cfg, args.skip_missing)
@@ -76,6 +84,12 @@ def main(argv=None):
         cfg.visualizer.save_dir = args.show_dir
     prepare_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    try:
+        load_weights(model, args.checkpoint, what='segmentor',
+                     hint='Is it a checkpoint of this config\'s network?')
+    except (FileNotFoundError, RuntimeError) as err:
+        sys.exit(f'error: {err}')
     runner.test()
 
 

@@ -1,18 +1,23 @@
 """Train a segmentor (Polyp-PVT teacher, student, or KDAS distillation) from a config.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-                          [--cfg-options k=v ...] [--launcher none|pytorch|slurm]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp [bf16|fp16]]
+                          [--device auto|cuda|cpu] [--cfg-options k=v ...]
+                          [--launcher none|pytorch|slurm]
 
 Single process by default; ``tools/dist_train.sh CONFIG N`` starts N processes with
-torchrun (CUDA: NCCL; CPU: gloo).
+torchrun (CUDA: NCCL; CPU: gloo). ``--device auto`` (the default) trains on the GPU, and on
+the CPU only on a machine without one; a GPU that is there but unusable (e.g. a driver too
+old for the torch build) stops the run with the reason, as ``--device cuda`` does.
 """
 import argparse
 import os
+import sys
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from kdas.utils.launch import load_run_config, prepare_cpu_distributed
+from kdas.engine import mixed_precision_wrapper
+from kdas.utils.launch import DEVICES, load_run_config, prepare_cpu_distributed, select_device
 
 
 def parse_args(argv=None):
@@ -23,7 +28,12 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from CKPT, or from the latest checkpoint in the work dir when no '
         'path is given')
-    parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument(
+        '--amp', nargs='?', const='bf16', choices=['bf16', 'fp16'],
+        help='mixed precision: bf16 (the default of --amp; GPUs from Ampere on, and CPUs) '
+        'or fp16 (GPU, with dynamic loss scaling); weights stay float32')
+    parser.add_argument('--device', choices=DEVICES, default='auto',
+                        help='where to train (default: the GPU if there is one)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -38,8 +48,7 @@ def parse_args(argv=None):
 def build_config(args):
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        cfg.optim_wrapper = mixed_precision_wrapper(cfg.optim_wrapper, args.amp, args.device)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -49,9 +58,34 @@ def build_config(args):
     return cfg
 
 
+def missing_weights(cfg):
+    """What weight files the run needs but does not have, each with what to run."""
+    from kdas.models.backbones.pvt_v2 import pretrained_hint
+    from kdas.models.segmentors.distillation_segmentor import TEACHER_HINT
+    model, problems = cfg.model, []
+    backbones = [model.get('backbone')]
+    if model.type == 'DistillationSegmentor':
+        backbones = [model.student.get('backbone')]
+        teacher = model.get('teacher_checkpoint')
+        if not teacher:
+            problems.append(f'model.teacher_checkpoint is not set. {TEACHER_HINT}')
+        elif not os.path.isfile(teacher):
+            problems.append(f'teacher checkpoint {teacher} does not exist. {TEACHER_HINT}')
+    for backbone in backbones:
+        init = (backbone or {}).get('init_cfg') or {}
+        if init.get('type') == 'Pretrained' and not os.path.isfile(init.get('checkpoint', '')):
+            problems.append(f'backbone weights {init.get("checkpoint")} do not exist. '
+                            f'{pretrained_hint(str(backbone.get("arch", "b0")))}')
+    return problems
+
+
 def main(argv=None):
     args = parse_args(argv)
+    args.device = select_device(args.device)
     cfg = build_config(args)
+    problems = missing_weights(cfg)
+    if problems:
+        sys.exit('error: ' + '\nerror: '.join(problems))
     prepare_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -5,4 +5,5 @@ _base_ = [
     '../_base_/models/kdas-publiccode_polyp_pvt.py', '../_base_/datasets/polyp.py',
     '../_base_/schedules/adamw_100e.py', '../_base_/default_runtime.py'
 ]
-model = dict(teacher_checkpoint='work_dirs/polyppvt_pvtv2b2_polyp/teacher.pth')
+model = dict(teacher_checkpoint=_base_.paper_teacher,
+             student=dict(backbone=dict(init_cfg=_base_.imagenet_b0)))

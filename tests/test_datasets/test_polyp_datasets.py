@@ -1,5 +1,6 @@
 import os
 import os.path as osp
+import re
 import shutil
 
 import cv2
@@ -92,7 +93,10 @@ def test_converter_reports_every_problem_and_writes_nothing(tmp_path, polyp_data
     result = run_tool('tools/dataset_converters/polyp.py', str(raw), str(out), check=False)
     assert result.returncode == 1
     err = result.stderr
-    assert '4 problems' in err
+    # 4 broken pairs, and a Kvasir-SEG without most of its standard train and test split
+    assert '6 problems' in err
+    assert re.search(r'Kvasir-SEG: \d+ of the 900 images of the standard split '
+                     r'kvasir_train.txt are not there', err)
     assert f'{s[0]}.jpg has no mask' in err
     assert f'{s[1]}.jpg: unreadable' in err
     assert f'{s[2]}.jpg is' in err and f'{s[2]}.png is' in err

@@ -66,15 +66,20 @@ def test_fixed_threshold_and_edge_cases_by_hand():
     gt[:2, :2] = True  # 4 polyp pixels
     pred = np.zeros((4, 4), np.uint8)
     pred[:2, :3] = 200  # 6 predicted pixels at 0.5, 4 of them correct
-    s = score_image(pred, gt)
+    s = score_image(pred, gt, mask=pred >= 128)
     assert s.dice_fixed == pytest.approx(2 * 4 / (6 + 4))
     assert s.iou_fixed == pytest.approx(4 / 6)
+    # Dice@0.5 is the deployed mask's: not a threshold of the min-max normalised map.
+    everywhere = np.ones((4, 4), bool)
+    assert score_image(pred, gt, mask=everywhere).dice_fixed == pytest.approx(2 * 4 / (16 + 4))
+    assert score_image(pred, gt).dice_fixed is None
     assert s.mae == pytest.approx((2 * 200 / 255 + 4 * (1 - 200 / 255)) / 16)
     # Thresholds above 200/255 predict nothing: the reference scores them 0.
     assert s.curves['Dic'][0] == 0 and s.curves['Dic'][-1] == pytest.approx(2 * 4 / 20)
     # The mask's centroid lies on the border: empty quadrants must not turn S into NaN.
     assert 0 < s.sm < 1
-    empty = score_image(np.zeros((4, 4), np.uint8), np.zeros((4, 4), bool))
+    empty = score_image(np.zeros((4, 4), np.uint8), np.zeros((4, 4), bool),
+                        mask=np.zeros((4, 4), bool))
     assert empty.dice_fixed == 1. and empty.sm == 1. and empty.mae == 0.
 
 
@@ -89,13 +94,14 @@ def test_metric_groups_by_dataset_and_writes_tables(reference_dir, tmp_path):
     metric = PolypMetric(output_dir=str(tmp_path), per_image=True)
     samples = []
     for i, (name, (pred, mask)) in enumerate(pairs.items()):
-        # Logits whose sigmoid, min-max normalised and quantised, is the reference PNG.
-        prob = np.clip(pred.astype(np.float64) / 255, 1e-6, 1 - 1e-6)
-        prob[0, 0], prob[0, 1] = 1e-6, 1 - 1e-6
-        logits = torch.from_numpy(np.log(prob / (1 - prob)))[None].float()
+        # What mmseg's postprocess_result hands the metric: probabilities (already through
+        # the sigmoid) whose min-max normalised 8-bit map is the reference PNG, and the mask.
+        prob = pred.astype(np.float64) / 255
+        prob[0, 0], prob[0, 1] = 0, 1
         sample = SegDataSample(metainfo=dict(img_path=f'/x/{name}.png',
                                              dataset_name='A' if i < 3 else 'B'))
-        sample.seg_logits = PixelData(data=logits)
+        sample.seg_logits = PixelData(data=torch.from_numpy(prob)[None].float())
+        sample.pred_sem_seg = PixelData(data=torch.from_numpy(prob > 0.5)[None].long())
         sample.gt_sem_seg = PixelData(data=torch.from_numpy(binarize_mask(mask))[None].long())
         samples.append(sample.to_dict())
     metric.process({}, samples)
@@ -111,3 +117,8 @@ def test_metric_groups_by_dataset_and_writes_tables(reference_dir, tmp_path):
     first = next(iter(pairs))
     assert per_image['A'][first]['mae'] == pytest.approx(
         expected['per_image'][first]['mae'], abs=2e-3)
+    # Logits (a second sigmoid's input) are refused, not silently squashed again.
+    bad = samples[0]
+    bad['seg_logits']['data'] = bad['seg_logits']['data'] * 8 - 4
+    with pytest.raises(ValueError, match='not probabilities'):
+        metric.process({}, [bad])

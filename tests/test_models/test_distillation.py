@@ -1,5 +1,8 @@
+import os
 import os.path as osp
 
+import cv2
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
@@ -126,3 +129,148 @@ def test_multi_scale_schedule_steps_once_per_scale(tmp_path, real_polyp_root):
     # round(128 * rate / 32) * 32 for 0.75, 1 and 1.25.
     assert sizes == [(96, 96), (128, 128), (160, 160)]
     assert runner.optim_wrapper.optimizer.state_dict()['state'][0]['step'] == 3
+
+
+def _batch(real_polyp_root, size=64, n=2):
+    """A preprocessed batch of real images and masks at ``size``."""
+    from mmseg.structures import SegDataSample
+    from mmengine.structures import PixelData
+    folder = osp.join(real_polyp_root, 'Kvasir-SEG')
+    names = sorted(os.listdir(osp.join(folder, 'images')))[:n]
+    images, samples = [], []
+    for name in names:
+        img = cv2.resize(cv2.imread(osp.join(folder, 'images', name)), (size, size))
+        stem = osp.splitext(name)[0]
+        mask = cv2.resize(cv2.imread(osp.join(folder, 'masks', stem + '.png'), 0), (size, size),
+                          interpolation=cv2.INTER_NEAREST)
+        images.append((torch.from_numpy(img).permute(2, 0, 1).float() - 120) / 60)
+        sample = SegDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
+                                             pad_shape=(size, size)))
+        sample.gt_sem_seg = PixelData(data=torch.from_numpy((mask > 127)[None]).long())
+        samples.append(sample)
+    return torch.stack(images), samples
+
+
+def test_total_is_the_kdas_objective_recomputed_from_the_recorded_maps(real_polyp_root,
+                                                                     teacher_checkpoint):
+    from kdas.models.losses.structure_loss import structure_loss
+    cfg = Config.fromfile(osp.join(REPO, KDAS_CFG))
+    cfg.model.teacher_checkpoint = teacher_checkpoint
+    # A term whose name lacks "loss" must be optimised all the same.
+    cfg.model.distiller.distill_losses = dict(
+        attention=cfg.model.distiller.distill_losses.loss_at,
+        loss_sgm=cfg.model.distiller.distill_losses.loss_sgm)
+    cfg.model.distiller.loss_inputs = dict(attention=['p1', 'p2'], loss_sgm=['p1'])
+    cfg.model.student.backbone.init_cfg = None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.train()
+    inputs, samples = _batch(real_polyp_root)
+    losses = model.loss(inputs, samples)
+    total, log_vars = model.parse_losses(losses)
+
+    # Independently: the student's maps and the teacher's maps as the distiller recorded
+    # them, upsampled to the input, through the loss modules and the structure loss.
+    student, teacher = model.distiller.student_recorder.outputs, \
+        model.distiller.teacher_recorder.outputs
+    up = [torch.nn.functional.interpolate(m, size=(64, 64), mode='bilinear',
+                                          align_corners=False) for m in
+          (student['p1'], student['p2'], teacher['p1'], teacher['p2'])]
+    gt = torch.stack([s.gt_sem_seg.data for s in samples]).float()
+    l_seg = structure_loss(up[0], gt) + structure_loss(up[1], gt)
+    terms = model.distiller.distill_losses
+    l_at = terms['attention'](up[:2], up[2:])
+    l_sgm = terms['loss_sgm'](up[:1], up[2:3])
+    alpha = cfg.model.alpha
+    expected = (1 - alpha) * l_seg + alpha * (l_at + l_sgm)
+    assert float(total) == pytest.approx(float(expected), rel=1e-5)
+    assert float(log_vars['distill.loss_attention']) == pytest.approx(float(alpha * l_at),
+                                                                rel=1e-5)
+    assert float(l_at) > 0
+    # and it reaches the student: the attention term alone has a gradient.
+    model.zero_grad()
+    losses['distill.loss_attention'].backward()
+    grad = model.student.backbone.patch_embed1.proj.weight.grad
+    assert grad is not None and grad.abs().sum() > 0
+
+
+def test_training_without_a_teacher_checkpoint_stops(tmp_path, real_polyp_root):
+    cfg = small_training_config(KDAS_CFG, tmp_path / 'work', real_polyp_root, iters=1,
+                                teacher_checkpoint=None)
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(RuntimeError, match='teacher_checkpoint is not set.*tools/train.py'):
+        runner.train()
+    assert not (tmp_path / 'work' / 'iter_1.pth').exists()
+    # Testing and inference do not need the teacher.
+    model = MODELS.build(cfg.model)
+    with torch.no_grad():
+        model.eval()
+        inputs, samples = _batch(real_polyp_root)
+        assert len(model.predict(inputs, samples)) == 2
+
+
+def test_kdas_multi_scale_steps_once_per_scale(tmp_path, real_polyp_root, teacher_checkpoint):
+    cfg = small_training_config(KDAS_CFG, tmp_path, real_polyp_root, size=64, iters=1,
+                                teacher_checkpoint=teacher_checkpoint)
+    cfg.merge_from_dict(dict(model=dict(train_rates=(0.75, 1.0), train_base_size=128)))
+    runner = Runner.from_cfg(cfg)
+    student_sizes, teacher_sizes = [], []
+    runner.model.student.backbone.register_forward_pre_hook(
+        lambda m, args: student_sizes.append(tuple(args[0].shape[-2:])))
+    runner.model.teacher.backbone.register_forward_pre_hook(
+        lambda m, args: teacher_sizes.append(tuple(args[0].shape[-2:])))
+    runner.train()
+    assert student_sizes == teacher_sizes == [(96, 96), (128, 128)]
+    assert runner.optim_wrapper.optimizer.state_dict()['state'][0]['step'] == 2
+
+
+def test_public_code_schedule_resizes_masks_bilinearly(real_polyp_root):
+    from kdas.models.segmentors.multi_scale_train import rescale_batch
+    inputs, samples = _batch(real_polyp_root, size=64)
+    _, hard = rescale_batch(inputs, samples, (96, 96))
+    _, soft = rescale_batch(inputs, samples, (96, 96), label_mode='bilinear')
+    for sample, h, s in zip(samples, hard, soft):
+        label = sample.gt_sem_seg.data[None].float()
+        expected = torch.nn.functional.interpolate(label, size=(96, 96), mode='bilinear',
+                                                   align_corners=True)[0]
+        torch.testing.assert_close(s.gt_sem_seg.data, expected)
+        assert set(h.gt_sem_seg.data.unique().tolist()) <= {0, 1}
+        assert ((s.gt_sem_seg.data > 0) & (s.gt_sem_seg.data < 1)).any()
+    cfg = Config.fromfile(osp.join(REPO, 'configs/kdas/kdas-publiccode_pvtv2b0_polyp.py'))
+    assert cfg.model.train_label_resize == 'bilinear'
+    assert cfg.model.student.decode_head.loss_decode.weighted_bce is False
+
+
+def test_kdas_trains_under_bf16_autocast_on_the_cpu(tmp_path, real_polyp_root,
+                                                    teacher_checkpoint):
+    from kdas.engine import mixed_precision_wrapper
+    cfg = small_training_config(KDAS_CFG, tmp_path, real_polyp_root, size=64, iters=3,
+                                teacher_checkpoint=teacher_checkpoint)
+    cfg.optim_wrapper = mixed_precision_wrapper(cfg.optim_wrapper, 'bf16', 'cpu')
+    runner = Runner.from_cfg(cfg)
+    activations, losses = [], []
+    runner.model.student.backbone.block1[0].attn.q.register_forward_hook(
+        lambda m, args, out: activations.append(out.dtype))
+    runner.register_hook(_LossRecorder(losses))
+    runner.train()
+    assert activations and set(activations) == {torch.bfloat16}
+    assert len(losses) == 3
+    for log in losses:
+        assert all(np.isfinite(v) for v in log.values()), log
+        assert log['distill.loss_at'] > 0 and log['distill.loss_sgm'] > 0
+    # weights stay float32
+    assert runner.model.student.backbone.patch_embed1.proj.weight.dtype == torch.float32
+    with pytest.raises(ValueError, match='float16 training needs a GPU'):
+        mixed_precision_wrapper(cfg.optim_wrapper, 'fp16', 'cpu')
+
+
+def test_distillation_losses_are_float32_under_autocast(real_polyp_root, teacher_checkpoint):
+    cfg = Config.fromfile(osp.join(REPO, KDAS_CFG))
+    cfg.model.teacher_checkpoint = teacher_checkpoint
+    model = MODELS.build(cfg.model).train()
+    inputs, samples = _batch(real_polyp_root)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        losses = model.loss(inputs, samples)
+    assert model.distiller.student_recorder.outputs['p1'].dtype == torch.bfloat16
+    assert {v.dtype for v in losses.values()} == {torch.float32}

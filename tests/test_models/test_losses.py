@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from kdas.models.losses import AttentionSupervisionLoss, SGMLoss, StructureLoss
 
@@ -58,6 +59,26 @@ def test_structure_loss_ignores_ignore_index_and_rejects_non_binary():
     assert part.item() == pytest.approx(full.item(), abs=1e-6)
     with pytest.raises(ValueError, match='binary'):
         StructureLoss()(logit, torch.full((1, 4, 4), 2))
+
+
+def test_unweighted_bce_option_is_the_public_prannet_code():
+    """The public code's structure loss, as written there: ``reduce='none'`` is a legacy
+    argument that means reduction='mean', so its BCE is one unweighted mean."""
+    torch.manual_seed(0)
+    pred = torch.randn(2, 1, 40, 40) * 3
+    mask = (torch.rand(2, 1, 40, 40) > 0.6).float()
+    weit = 1 + 5 * torch.abs(F.avg_pool2d(mask, kernel_size=31, stride=1, padding=15) - mask)
+    wbce = F.binary_cross_entropy_with_logits(pred, mask, reduce='none')
+    wbce = (weit * wbce).sum(dim=(2, 3)) / weit.sum(dim=(2, 3))
+    prob = torch.sigmoid(pred)
+    inter = ((prob * mask) * weit).sum(dim=(2, 3))
+    union = ((prob + mask) * weit).sum(dim=(2, 3))
+    wiou = 1 - (inter + 1) / (union - inter + 1)
+    public = (wbce + wiou).mean()
+    ours = StructureLoss(weighted_bce=False)(pred, mask[:, 0].long())
+    assert ours.item() == pytest.approx(public.item(), rel=1e-6)
+    # and differs from the paper's weighted BCE on the same input
+    assert abs(StructureLoss()(pred, mask[:, 0].long()).item() - public.item()) > 1e-3
 
 
 def np_attention_supervision(s_maps, t_maps, tau):

@@ -70,6 +70,31 @@ def test_two_process_cpu_training_writes_one_checkpoint(tmp_path):
     assert int(state[0]['step']) == 24
 
 
+def test_two_process_kdas_training_through_the_distillation_segmentor(tmp_path):
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    kdas_cfg = 'configs/quickstart/kdas_pvtv2b0_sample.py'
+    teacher = MODELS.build(Config.fromfile(osp.join(REPO, kdas_cfg)).model.teacher)
+    teacher.init_weights()
+    teacher_path = tmp_path / 'teacher.pth'
+    torch.save(dict(state_dict=teacher.state_dict()), teacher_path)
+    cfg = write_tiny_config(tmp_path, kdas_cfg, iters=3, extra=(
+        f'model = dict(train_rates=(1.0, 1.5), train_base_size=64, '
+        f'teacher_checkpoint="{teacher_path}")\n'))
+    work = tmp_path / 'work'
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + (os.getpid() + 7) % 1000))
+    result = subprocess.run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work)],
+                            cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = read_log(work)
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    assert 'distill.loss_at' in log and 'distill.loss_sgm' in log
+    state = safe_torch_load(str(work / 'iter_3.pth'))
+    assert int(state['optimizer']['state'][0]['step']) == 6  # 3 iterations x 2 scales
+    assert not any(k.startswith(('teacher', 'student.')) for k in state['state_dict'])
+
+
 def test_test_tool_prints_one_table_and_writes_it(tmp_path):
     cfg = write_tiny_config(tmp_path, STUDENT, iters=1)
     work = tmp_path / 'work'

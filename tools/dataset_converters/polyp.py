@@ -1,54 +1,78 @@
 """Convert polyp datasets as people download them into kdas's layout.
 
-    python tools/dataset_converters/polyp.py RAW OUT [--skip-invalid] [--force]
+    python tools/dataset_converters/polyp.py RAW OUT [--skip-invalid] [--partial] [--force]
 
-RAW may hold any of: Kvasir-SEG (``images/`` + JPEG ``masks/``), CVC-ClinicDB and
-CVC-ColonDB (``Original/`` + ``Ground Truth/`` TIFFs), ETIS-LaribPolypDB, CVC-300, PraNet's
-``TrainDataset/{image,mask}`` and ``TestDataset/<set>/{images,masks}``, or this project's
-own layout. Every folder with an image and a mask sub-folder is a dataset. Each becomes
-``OUT/<name>/{images,masks}``: JPEG and PNG images are copied byte for byte, other images
+RAW may hold any of these downloads, side by side:
+- each dataset from its own site: Kvasir-SEG (``images/`` + JPEG ``masks/``), CVC-ClinicDB
+  and CVC-ColonDB (``Original/`` + ``Ground Truth/`` TIFFs; Kaggle's CVC-ClinicDB with
+  ``PNG/`` and ``TIF/`` copies of both, of which the PNG one is used), ETIS-LaribPolypDB,
+  CVC-300;
+- PraNet's ``TrainDataset/{image,mask}`` (the merged 1450-image training set) and
+  ``TestDataset/<set>/{images,masks}``, the download the Polyp-PVT and KDAS READMEs name:
+  the training images go back to their datasets (Kvasir-SEG, CVC-ClinicDB) by stem;
+- this project's own layout.
+Every folder with an image and a mask sub-folder is a source. Sources become
+``OUT/<dataset>/{images,masks}``: JPEG and PNG images are copied byte for byte, other images
 (TIFF, BMP) are written as PNG; masks are binarised at half their range and written as
-0/255 PNG. A ``splits/`` folder in RAW is copied.
+0/255 PNG. ``OUT/splits/`` gets the PraNet train/test split of Kvasir-SEG and CVC-ClinicDB
+(shipped with kdas, or RAW's own ``splits/``).
 
 Every pair is checked first (missing mask or image, unreadable, truncated or empty file,
-image and mask of different sizes); all problems are reported together, and nothing is
-written unless there are none or ``--skip-invalid`` is given. Existing output folders are
-never overwritten without ``--force``.
+image and mask of different sizes, a stem in two sources of one dataset); all problems are
+reported together, and nothing is written unless there are none or ``--skip-invalid`` is
+given. A Kvasir-SEG or CVC-ClinicDB that lacks images of the standard split is a problem
+too, unless ``--partial`` (e.g. a sample) is given: the split files then list what is
+there. Existing output folders are never overwritten without ``--force``. At the end it
+says what it wrote and which configs will read it.
 """
 import argparse
 import os
 import os.path as osp
 import shutil
 import sys
+from collections import OrderedDict
 
 import numpy as np
 from PIL import Image
+from tqdm import tqdm
+
+from kdas.datasets.polyp import SPLIT_DIR, TEST_SUBSETS, TRAIN_SUBSETS
 
 IMAGE_DIRS = ('images', 'image', 'original', 'imgs')
 MASK_DIRS = ('masks', 'mask', 'ground truth', 'groundtruth', 'gt')
+# Folders that only hold one file format of a dataset (Kaggle's CVC-ClinicDB): the dataset
+# is named by their parent, and PNG is preferred over TIFF.
+FORMAT_DIRS = ('png', 'tif', 'tiff')
 EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
+PRANET_TRAIN = 'PraNet TrainDataset'
 KNOWN_NAMES = {
     'kvasir': 'Kvasir-SEG', 'kvasir-seg': 'Kvasir-SEG', 'cvc-clinicdb': 'CVC-ClinicDB',
     'clinicdb': 'CVC-ClinicDB', 'cvc-612': 'CVC-ClinicDB', 'cvc-colondb': 'CVC-ColonDB',
     'colondb': 'CVC-ColonDB', 'etis-laribpolypdb': 'ETIS-LaribPolypDB',
     'etis': 'ETIS-LaribPolypDB', 'cvc-300': 'CVC-300', 'endoscene': 'CVC-300',
-    'traindataset': 'PraNet-TrainDataset'
+    'traindataset': PRANET_TRAIN
+}
+# The two datasets with a standard split: folder -> {split file name: stems}.
+SPLIT_FILES = OrderedDict(
+    (folder, [osp.basename(s['split']) for s in (TRAIN_SUBSETS + TEST_SUBSETS)
+              if s['folder'] == folder]) for folder in ('Kvasir-SEG', 'CVC-ClinicDB'))
+CONFIGS = {
+    'train': 'configs/polyp_pvt/, configs/kdas/, configs/budget/ (PolypTrainDataset)',
+    'test': 'tools/test.py with any of those configs (PolypTestDataset)',
 }
 
 
-def find_datasets(raw):
-    """(name, image dir, mask dir) of every folder under RAW holding both sub-folders."""
-    found = []
-    for folder, dirs, _ in os.walk(raw, followlinks=True):
-        lower = {d.lower(): d for d in dirs}
-        img = next((lower[d] for d in IMAGE_DIRS if d in lower), None)
-        mask = next((lower[d] for d in MASK_DIRS if d in lower), None)
-        if img and mask:
-            base = osp.basename(osp.normpath(folder))
-            name = KNOWN_NAMES.get(base.lower(), base)
-            found.append((name, osp.join(folder, img), osp.join(folder, mask)))
-            dirs[:] = []  # a dataset's own sub-folders are not datasets
-    return sorted(found)
+def read_lines(path):
+    with open(path) as f:
+        return [ln.strip() for ln in f if ln.strip()]
+
+
+def standard_splits(split_dir=SPLIT_DIR):
+    """{dataset folder: {split file name: [stems]}} of the PraNet split, from
+    ``split_dir`` where it has the file, else as shipped with kdas."""
+    return {folder: {name: read_lines(osp.join(split_dir, name) if osp.isfile(
+        osp.join(split_dir, name)) else osp.join(SPLIT_DIR, name)) for name in names}
+            for folder, names in SPLIT_FILES.items()}
 
 
 def list_by_stem(folder):
@@ -56,6 +80,47 @@ def list_by_stem(folder):
         osp.splitext(f)[0]: osp.join(folder, f)
         for f in sorted(os.listdir(folder)) if osp.splitext(f)[1].lower() in EXTENSIONS
     }
+
+
+def dataset_name(folder, stems, splits):
+    """The dataset a source folder holds: by its name (or its parent's, for a format
+    folder), else by its stems covering a standard dataset's whole split."""
+    base = osp.basename(osp.normpath(folder))
+    if base.lower() in FORMAT_DIRS:
+        base = osp.basename(osp.dirname(osp.normpath(folder)))
+    if base.lower() in KNOWN_NAMES:
+        return KNOWN_NAMES[base.lower()]
+    for name, files in splits.items():
+        if set().union(*map(set, files.values())) <= stems:
+            return name
+    return base
+
+
+def find_sources(raw, splits):
+    """[(name, image dir, mask dir)] of every folder under RAW holding both sub-folders;
+    notes [str] about sources left out (a TIFF copy beside a PNG one)."""
+    found = []
+    for folder, dirs, _ in os.walk(raw, followlinks=True):
+        lower = {d.lower(): d for d in dirs}
+        img = next((lower[d] for d in IMAGE_DIRS if d in lower), None)
+        mask = next((lower[d] for d in MASK_DIRS if d in lower), None)
+        if img and mask:
+            stems = set(list_by_stem(osp.join(folder, img)))
+            found.append((dataset_name(folder, stems, splits), osp.join(folder, img),
+                          osp.join(folder, mask)))
+            dirs[:] = []  # a dataset's own sub-folders are not datasets
+    notes, kept = [], []
+    for source in sorted(found):
+        name, img_dir = source[0], source[1]
+        parent = osp.dirname(osp.dirname(img_dir))
+        fmt = osp.basename(osp.dirname(img_dir)).lower()
+        png_sibling = any(n == name and osp.dirname(osp.dirname(i)) == parent and
+                          osp.basename(osp.dirname(i)).lower() == 'png' for n, i, _ in found)
+        if fmt in ('tif', 'tiff') and png_sibling:
+            notes.append(f'{name}: using the PNG copy, not {osp.dirname(img_dir)}')
+            continue
+        kept.append(source)
+    return kept, notes
 
 
 def read(path):
@@ -78,7 +143,7 @@ def binarize(mask):
     return ((mask > high / 2) * 255).astype(np.uint8)
 
 
-def check_dataset(name, img_dir, mask_dir):
+def check_source(name, img_dir, mask_dir):
     """Returns (valid pairs [(stem, img_path, mask array)], problems [str])."""
     images, masks = list_by_stem(img_dir), list_by_stem(mask_dir)
     problems, pairs = [], []
@@ -86,7 +151,8 @@ def check_dataset(name, img_dir, mask_dir):
         problems.append(f'{name}: {images[stem]} has no mask in {mask_dir}')
     for stem in sorted(set(masks) - set(images)):
         problems.append(f'{name}: {masks[stem]} has no image in {img_dir}')
-    for stem in sorted(set(images) & set(masks)):
+    for stem in tqdm(sorted(set(images) & set(masks)), desc=f'checking {name}', unit='pair',
+                     leave=False, file=sys.stdout, disable=None):
         try:
             image = read(images[stem])
         except ValueError as err:
@@ -105,10 +171,59 @@ def check_dataset(name, img_dir, mask_dir):
     return pairs, problems
 
 
+def assign_pranet_train(pairs, splits):
+    """PraNet's merged training set, back to its datasets by the standard split's stems."""
+    owners = {stem: folder for folder, files in splits.items() for name, stems in files.items()
+              if 'train' in name for stem in stems}
+    by_dataset, problems = OrderedDict(), []
+    for pair in pairs:
+        folder = owners.get(pair[0])
+        if folder is None:
+            problems.append(f'{PRANET_TRAIN}: {pair[1]} is in neither the Kvasir-SEG nor the '
+                            'CVC-ClinicDB training split')
+        else:
+            by_dataset.setdefault(folder, []).append(pair)
+    return by_dataset, problems
+
+
+def merge_sources(checked, splits):
+    """{dataset: pairs} from [(name, pairs)], PraNet's training set split up; a stem given
+    by two sources of one dataset is a problem."""
+    merged, problems = OrderedDict(), []
+    for name, pairs in checked:
+        if name == PRANET_TRAIN:
+            parts, found = assign_pranet_train(pairs, splits)
+            problems += found
+        else:
+            parts = {name: pairs}
+        for target, part in parts.items():
+            have = {p[0]: p[1] for p in merged.get(target, [])}
+            for pair in part:
+                if pair[0] in have:
+                    problems.append(f'{target}: {pair[1]} and {have[pair[0]]} share the stem '
+                                    f'{pair[0]!r}; keep one download of each image')
+                else:
+                    merged.setdefault(target, []).append(pair)
+    return OrderedDict(sorted(merged.items())), problems
+
+
+def split_coverage(merged, splits):
+    """{(folder, split file): (stems present, stems of the standard split)}."""
+    coverage = {}
+    for folder, files in splits.items():
+        if folder not in merged:
+            continue
+        have = {p[0] for p in merged[folder]}
+        for name, stems in files.items():
+            coverage[(folder, name)] = ([s for s in stems if s in have], stems)
+    return coverage
+
+
 def write_dataset(out_dir, pairs):
     os.makedirs(osp.join(out_dir, 'images'))
     os.makedirs(osp.join(out_dir, 'masks'))
-    for stem, img_path, mask in pairs:
+    for stem, img_path, mask in tqdm(pairs, desc=f'writing {osp.basename(out_dir)}',
+                                     unit='pair', leave=False, file=sys.stdout, disable=None):
         ext = osp.splitext(img_path)[1].lower()
         if ext in ('.jpg', '.jpeg', '.png'):
             shutil.copyfile(img_path, osp.join(out_dir, 'images', stem + ext))
@@ -118,12 +233,40 @@ def write_dataset(out_dir, pairs):
         Image.fromarray(mask).save(osp.join(out_dir, 'masks', stem + '.png'))
 
 
+def report(out, merged):
+    """What the output root now holds, and who reads it."""
+    from kdas.datasets.polyp import pair_folder
+    lines = []
+    for role, subsets in (('train', TRAIN_SUBSETS), ('test', TEST_SUBSETS)):
+        ready, absent = [], []
+        for subset in subsets:
+            split = subset.get('split')
+            try:
+                n = len(pair_folder(osp.join(out, subset['folder']),
+                                    split and osp.join(out, split), subset['name']))
+                ready.append(f'{subset["name"]} ({n})')
+            except (FileNotFoundError, ValueError):
+                absent.append(subset['name'])
+        state = f'ready: {", ".join(ready)}' if ready else 'nothing ready'
+        if absent:
+            state += f'; not there: {", ".join(absent)}'
+        lines.append(f'{role}: {state}\n  read by {CONFIGS[role]}')
+    lines.append(f'The configs read data/polyp; for {out} add --cfg-options '
+                 f'train_dataloader.dataset.data_root={out} val_dataloader.dataset.data_root='
+                 f'{out} test_dataloader.dataset.data_root={out} (and --skip-missing to '
+                 'tools/test.py while test sets are not there).')
+    return '\n'.join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Convert polyp datasets to kdas layout')
     parser.add_argument('raw', help='folder with the downloaded datasets')
     parser.add_argument('out', help='output root (e.g. data/polyp)')
     parser.add_argument('--skip-invalid', action='store_true',
                         help='convert the valid pairs and skip the rest (exit 0)')
+    parser.add_argument('--partial', action='store_true',
+                        help='accept Kvasir-SEG / CVC-ClinicDB without every image of the '
+                        'standard split (the split files then list the images present)')
     parser.add_argument('--force', action='store_true',
                         help='replace output dataset folders that already exist')
     args = parser.parse_args(argv)
@@ -131,30 +274,39 @@ def main(argv=None):
     if not osp.isdir(args.raw):
         print(f'error: {args.raw} is not a folder', file=sys.stderr)
         return 2
-    datasets = find_datasets(args.raw)
-    if not datasets:
+    raw_splits = osp.join(args.raw, 'splits')
+    splits = standard_splits(raw_splits if osp.isdir(raw_splits) else SPLIT_DIR)
+    sources, notes = find_sources(args.raw, splits)
+    if not sources:
         print(f'error: no dataset (a folder with image and mask sub-folders) under {args.raw}',
               file=sys.stderr)
         return 2
-    names = [d[0] for d in datasets]
-    clashes = sorted({n for n in names if names.count(n) > 1})
-    if clashes:
-        print(f'error: several raw folders map to {clashes}; convert them separately',
-              file=sys.stderr)
-        return 2
-    existing = [osp.join(args.out, n) for n in names if osp.exists(osp.join(args.out, n))]
-    if existing and not args.force:
-        print(f'error: output exists (use --force to replace): {", ".join(existing)}',
-              file=sys.stderr)
-        return 2
+    for note in notes:
+        print(note)
 
     checked, all_problems = [], []
-    for name, img_dir, mask_dir in datasets:
-        pairs, problems = check_dataset(name, img_dir, mask_dir)
+    for name, img_dir, mask_dir in sources:
+        pairs, problems = check_source(name, img_dir, mask_dir)
         checked.append((name, pairs))
         all_problems += problems
         print(f'{name}: {len(pairs)} valid pairs, {len(problems)} problems '
               f'({img_dir}, {mask_dir})')
+    merged, problems = merge_sources(checked, splits)
+    all_problems += problems
+    coverage = split_coverage(merged, splits)
+    for (folder, name), (present, stems) in coverage.items():
+        if len(present) < len(stems) and not (args.partial or args.skip_invalid):
+            missing = [s for s in stems if s not in set(present)]
+            all_problems.append(
+                f'{folder}: {len(missing)} of the {len(stems)} images of the standard split '
+                f'{name} are not there ({", ".join(missing[:5])}...); download the whole '
+                'dataset, or pass --partial')
+
+    existing = [osp.join(args.out, n) for n in merged if osp.exists(osp.join(args.out, n))]
+    if existing and not args.force:
+        print(f'error: output exists (use --force to replace): {", ".join(existing)}',
+              file=sys.stderr)
+        return 2
     if all_problems:
         print(f'{len(all_problems)} problems:', file=sys.stderr)
         for problem in all_problems:
@@ -162,15 +314,23 @@ def main(argv=None):
         if not args.skip_invalid:
             print('nothing written; fix the files or pass --skip-invalid', file=sys.stderr)
             return 1
-    for name, pairs in checked:
+    for name, pairs in merged.items():
         target = osp.join(args.out, name)
         if osp.exists(target):
             shutil.rmtree(target)
         write_dataset(target, pairs)
-    splits = osp.join(args.raw, 'splits')
-    if osp.isdir(splits):
-        shutil.copytree(splits, osp.join(args.out, 'splits'), dirs_exist_ok=True)
-    print(f'wrote {", ".join(n for n, _ in checked)} to {args.out}')
+        print(f'wrote {target}: {len(pairs)} pairs')
+    split_out = osp.join(args.out, 'splits')
+    if osp.isdir(raw_splits):
+        shutil.copytree(raw_splits, split_out, dirs_exist_ok=True)
+    else:
+        os.makedirs(split_out, exist_ok=True)
+        for (folder, name), (present, stems) in coverage.items():
+            with open(osp.join(split_out, name), 'w') as f:
+                f.write(''.join(f'{s}\n' for s in present))
+            print(f'wrote {osp.join(split_out, name)}: {len(present)} of the standard '
+                  f'{len(stems)} {folder} images')
+    print(report(args.out, merged))
     return 0
 
 

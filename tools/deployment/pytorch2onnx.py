@@ -67,7 +67,10 @@ def main(argv=None):
     if any(s % 32 for s in args.shape):
         sys.exit(f'error: --shape {args.shape}: each side must be a multiple of 32')
 
-    segmentor = load_segmenter(args.config, args.checkpoint, device='cpu').eval()
+    try:
+        segmentor = load_segmenter(args.config, args.checkpoint, device='cpu')
+    except (FileNotFoundError, RuntimeError) as err:
+        sys.exit(f'error: {err}')
     model = ProbabilityModel(segmentor).eval()
     export_onnx(model, args.output_file, tuple(args.shape))
     print(f'exported {args.output_file} (input B x 3 x {args.shape[0]} x {args.shape[1]}, '

@@ -5,6 +5,8 @@
 _base_ = './polyp_pvt.py'
 tau = 2.0
 teacher_checkpoint = None  # set by the config that trains
+# Where configs/polyp_pvt/polyppvt_pvtv2b2_polyp.py leaves its last checkpoint.
+paper_teacher = 'work_dirs/polyppvt_pvtv2b2_polyp/epoch_100.pth'
 model = dict(
     _delete_=True,
     type='DistillationSegmentor',

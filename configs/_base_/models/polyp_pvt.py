@@ -1,6 +1,10 @@
 # Polyp-PVT (PVTv2 backbone + CIM/CFM/SAM decoder). `model` is the PVTv2-B0 student;
 # `teacher_model` the PVTv2-B2 network that KDAS distils from.
 norm_cfg = dict(type='BN', requires_grad=True)
+# ImageNet PVTv2 weights for the paper recipe's configs, converted with
+# tools/model_converters/pvt2mmseg.py (configs/*/README: README.md "Paper recipe").
+imagenet_b0 = dict(type='Pretrained', checkpoint='pretrained/pvt_v2_b0_mmseg.pth')
+imagenet_b2 = dict(type='Pretrained', checkpoint='pretrained/pvt_v2_b2_mmseg.pth')
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],

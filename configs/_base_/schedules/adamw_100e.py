@@ -5,6 +5,9 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-4, weight_decay=1e-4),
     clip_grad=dict(type='value', clip_value=0.5))
 param_scheduler = []
+# The learning rate is for a global batch of 16: with N processes of batch B it is scaled
+# by N * B / 16 (tools/dist_train.sh CONFIG 4 trains with 64 at 4e-4).
+auto_scale_lr = dict(enable=True, base_batch_size=16)
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100, val_interval=10)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')

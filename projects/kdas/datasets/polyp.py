@@ -6,6 +6,9 @@ import mmengine
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+# The PraNet train/test split of Kvasir-SEG and CVC-ClinicDB (file stems), shipped with the
+# package; tools/dataset_converters/polyp.py writes it into the data root.
+SPLIT_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'splits')
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
 # The merged training set and the five test sets of PraNet / Polyp-PVT / KDAS, as laid out

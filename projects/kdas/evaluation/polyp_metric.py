@@ -4,7 +4,6 @@ from collections import OrderedDict
 from typing import Optional, Sequence
 
 import numpy as np
-import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from mmseg.registry import METRICS
@@ -18,10 +17,11 @@ class PolypMetric(BaseMetric):
     """Every column of the published polyp protocol (see :mod:`kdas.evaluation.protocol`)
     per dataset.
 
-    Each prediction's logit map (``seg_logits``, already resized by the segmentor to the
-    mask's own resolution) goes through sigmoid, min-max normalisation and 8-bit
-    quantisation, as the published pipeline saves it, and is scored against the
-    binarised mask. Images are grouped by the ``dataset_name`` their dataset gives them
+    Each prediction's probability map (``seg_logits``: mmseg's ``postprocess_result``
+    resizes a one-channel logit map to the mask's own resolution and applies the sigmoid)
+    goes through min-max normalisation and 8-bit quantisation, as the published pipeline
+    saves it, and is scored against the binarised mask. Dice@0.5 / IoU@0.5 score the
+    deployed mask, ``pred_sem_seg``. Images are grouped by the ``dataset_name`` their dataset gives them
     (keep ``'dataset_name'`` in ``PackSegInputs``' ``meta_keys``), so a concatenation of
     test sets evaluates in one run and reports one row per set.
 
@@ -42,17 +42,26 @@ class PolypMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            logits = sample['seg_logits']['data'].float()
-            if logits.shape[0] != 1:
+            # mmseg's postprocess_result has already resized a one-channel map to the
+            # image's original size and passed it through the sigmoid: these are
+            # probabilities, and pred_sem_seg is the deployed mask (prob > threshold).
+            prob = sample['seg_logits']['data'].float()
+            if prob.shape[0] != 1:
                 raise ValueError('PolypMetric needs one-channel logits (out_channels=1), '
-                                 f'got {logits.shape[0]} channels')
-            prob = torch.sigmoid(logits[0]).cpu().numpy()
+                                 f'got {prob.shape[0]} channels')
+            prob = prob[0].cpu().numpy()
+            if prob.min() < 0 or prob.max() > 1:
+                raise ValueError(
+                    f'{sample.get("img_path")}: seg_logits holds values in [{prob.min():.3g}, '
+                    f'{prob.max():.3g}], not probabilities; PolypMetric expects mmseg\'s '
+                    'postprocess_result output of a one-channel (sigmoid) head')
+            mask = sample['pred_sem_seg']['data'][0].cpu().numpy().astype(bool)
             gt = sample['gt_sem_seg']['data'][0].cpu().numpy()
             if gt.shape != prob.shape:
                 raise ValueError(f'{sample.get("img_path")}: prediction {prob.shape} and mask '
                                  f'{gt.shape} differ; the test pipeline must load masks at '
                                  'their own resolution (LoadPolypAnnotation after Resize)')
-            scores = score_image(to_8bit_prediction(prob), gt.astype(bool))
+            scores = score_image(to_8bit_prediction(prob), gt.astype(bool), mask=mask)
             name = sample.get('dataset_name') or 'dataset'
             image = osp.splitext(osp.basename(sample.get('img_path', '')))[0]
             self.results.append((name, image, scores))

@@ -11,6 +11,7 @@ Per-image scores are kept as small records so that datasets can be merged, split
 averaged over their own images.
 """
 from dataclasses import dataclass
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -48,13 +49,17 @@ class ImageScores:
     mae: float
     sm: float
     wfm: float
-    dice_fixed: float
-    iou_fixed: float
+    # Of the deployed mask; None when only the 8-bit map is known (published maps).
+    dice_fixed: Optional[float] = None
+    iou_fixed: Optional[float] = None
 
     def summary(self):
-        return dict(meanDic=float(self.curves['Dic'].mean()),
-                    meanIoU=float(self.curves['IoU'].mean()), wFm=self.wfm, Sm=self.sm,
-                    mae=self.mae, **{'Dice@0.5': self.dice_fixed, 'IoU@0.5': self.iou_fixed})
+        out = dict(meanDic=float(self.curves['Dic'].mean()),
+                   meanIoU=float(self.curves['IoU'].mean()), wFm=self.wfm, Sm=self.sm,
+                   mae=self.mae)
+        if self.dice_fixed is not None:
+            out.update({'Dice@0.5': self.dice_fixed, 'IoU@0.5': self.iou_fixed})
+        return out
 
 
 def threshold_curves(pred: np.ndarray, gt: np.ndarray) -> dict:
@@ -222,26 +227,38 @@ def weighted_f_measure_full(pred: np.ndarray, gt: np.ndarray, beta2: float = 1.)
     return float((1 + beta2) * recall * precision / (recall + beta2 * precision + EPS))
 
 
-def score_image(pred: np.ndarray, gt: np.ndarray) -> ImageScores:
+def mask_overlap(mask: np.ndarray, gt: np.ndarray):
+    """Dice and IoU of one binary mask; an empty mask on an empty ground truth scores 1."""
+    inter = np.count_nonzero(mask & gt)
+    total = np.count_nonzero(mask) + np.count_nonzero(gt)
+    if not total:
+        return 1., 1.
+    return 2 * inter / total, inter / (total - inter)
+
+
+def score_image(pred: np.ndarray, gt: np.ndarray,
+                mask: Optional[np.ndarray] = None) -> ImageScores:
     """All per-image quantities of the protocol.
 
     Args:
-        pred (np.ndarray): uint8 prediction (H x W).
+        pred (np.ndarray): uint8 prediction (H x W), the min-max normalised soft map.
         gt (np.ndarray): bool mask (H x W).
+        mask (np.ndarray, optional): the deployed binary mask (H x W), i.e.
+            ``sigmoid(logits) > 0.5``; it gives Dice@0.5 and IoU@0.5. The 8-bit map cannot
+            stand in for it: min-max normalisation moves where 0.5 falls.
     """
     if pred.shape != gt.shape:
         raise ValueError(f'prediction {pred.shape} and mask {gt.shape} differ in size')
     pred_f = pred.astype(np.float64) / 255
-    fixed = pred_f >= 0.5
-    inter = np.count_nonzero(fixed & gt)
-    pred_sum, gt_sum = np.count_nonzero(fixed), np.count_nonzero(gt)
-    # Empty mask and empty prediction agree perfectly at the fixed threshold.
-    dice = 2 * inter / (pred_sum + gt_sum) if pred_sum + gt_sum else 1.
-    iou = inter / (pred_sum + gt_sum - inter) if pred_sum + gt_sum else 1.
+    dice = iou = None
+    if mask is not None:
+        if mask.shape != gt.shape:
+            raise ValueError(f'deployed mask {mask.shape} and ground truth {gt.shape} differ '
+                             'in size')
+        dice, iou = (float(v) for v in mask_overlap(mask.astype(bool), gt))
     return ImageScores(curves=threshold_curves(pred, gt),
                        mae=float(np.abs(pred_f - gt).mean()), sm=s_measure(pred_f, gt),
-                       wfm=weighted_f_measure(pred_f, gt), dice_fixed=float(dice),
-                       iou_fixed=float(iou))
+                       wfm=weighted_f_measure(pred_f, gt), dice_fixed=dice, iou_fixed=iou)
 
 
 def aggregate(scores) -> dict:
@@ -258,6 +275,7 @@ def aggregate(scores) -> dict:
         maxEm=curves['Em'].max(), maxDic=curves['Dic'].max(), maxIoU=curves['IoU'].max(),
         meanSen=curves['Sen'].mean(), maxSen=curves['Sen'].max(),
         meanSpe=curves['Spe'].mean(), maxSpe=curves['Spe'].max())
-    result['Dice@0.5'] = np.mean([s.dice_fixed for s in scores])
-    result['IoU@0.5'] = np.mean([s.iou_fixed for s in scores])
+    if all(s.dice_fixed is not None for s in scores):
+        result['Dice@0.5'] = np.mean([s.dice_fixed for s in scores])
+        result['IoU@0.5'] = np.mean([s.iou_fixed for s in scores])
     return {k: float(v) for k, v in result.items()}

@@ -12,19 +12,26 @@ from .protocol import FIXED_THRESHOLD_COLUMNS, REFERENCE_COLUMNS
 # Display names of the reference columns (JSON files keep the reference's own names).
 DISPLAY_NAMES = dict(meanDic='mDice', meanIoU='mIoU', mae='MAE', maxDic='maxDice')
 COLUMNS = REFERENCE_COLUMNS + FIXED_THRESHOLD_COLUMNS
-NOTE = ('mDice/mIoU/meanEm/meanSen/meanSpe: means over 256 thresholds (the published '
-        'protocol); Dice@0.5/IoU@0.5: the deployed mask at threshold 0.5.')
+NOTE = ('mDice/mIoU/meanEm/meanSen/meanSpe: means over 256 thresholds of the min-max '
+        'normalised 8-bit map (the published protocol); Dice@0.5/IoU@0.5: the deployed mask, '
+        'sigmoid(logits) > 0.5.')
 
 
 def display(column: str) -> str:
     return DISPLAY_NAMES.get(column, column)
 
 
+def present_columns(results: Dict[str, dict]):
+    """The columns every row has (Dice@0.5 / IoU@0.5 need the deployed masks)."""
+    return [c for c in COLUMNS if all(c in row for row in results.values())]
+
+
 def format_table(results: Dict[str, dict], digits: int = 4) -> str:
-    table = PrettyTable(['dataset', 'images'] + [display(c) for c in COLUMNS])
+    columns = present_columns(results)
+    table = PrettyTable(['dataset', 'images'] + [display(c) for c in columns])
     for name, row in results.items():
         table.add_row([name, row.get('images', '')] +
-                      [f'{row[c]:.{digits}f}' for c in COLUMNS])
+                      [f'{row[c]:.{digits}f}' for c in columns])
     return f'{table.get_string()}\n{NOTE}'
 
 
@@ -34,19 +41,20 @@ def write_reports(results: Dict[str, dict], out_dir: str, stem: str = 'polyp_met
     ``per_image``, also ``{stem}_per_image.json``. Returns the paths by format."""
     os.makedirs(out_dir, exist_ok=True)
     paths = {ext: osp.join(out_dir, f'{stem}.{ext}') for ext in ('json', 'csv', 'md')}
+    columns = present_columns(results)
     with open(paths['json'], 'w') as f:
         json.dump(results, f, indent=1)
     with open(paths['csv'], 'w', newline='') as f:
         writer = csv.writer(f)
-        writer.writerow(['dataset', 'images'] + [display(c) for c in COLUMNS])
+        writer.writerow(['dataset', 'images'] + [display(c) for c in columns])
         for name, row in results.items():
-            writer.writerow([name, row.get('images', '')] + [f'{row[c]:.6f}' for c in COLUMNS])
+            writer.writerow([name, row.get('images', '')] + [f'{row[c]:.6f}' for c in columns])
     with open(paths['md'], 'w') as f:
-        header = ['dataset', 'images'] + [display(c) for c in COLUMNS]
+        header = ['dataset', 'images'] + [display(c) for c in columns]
         f.write('| ' + ' | '.join(header) + ' |\n')
         f.write('|' + '---|' * len(header) + '\n')
         for name, row in results.items():
-            cells = [name, str(row.get('images', ''))] + [f'{row[c]:.4f}' for c in COLUMNS]
+            cells = [name, str(row.get('images', ''))] + [f'{row[c]:.4f}' for c in columns]
             f.write('| ' + ' | '.join(cells) + ' |\n')
         f.write(f'\n{NOTE}\n')
     if per_image is not None:

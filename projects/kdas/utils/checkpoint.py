@@ -1,5 +1,5 @@
 """Loading weights into a model strictly, with errors that name the file and the keys."""
-from typing import Dict
+from typing import Dict, Optional
 
 import torch.nn as nn
 from torch import Tensor
@@ -32,17 +32,44 @@ def describe_mismatch(expected: Dict[str, tuple], found: Dict[str, tuple], limit
     return '; '.join(parts)
 
 
-def load_weights(model: nn.Module, filename: str, what: str = 'model') -> None:
-    """Loads ``filename`` into ``model``, requiring every key and shape to match."""
-    state_dict = extract_state_dict(safe_torch_load(filename))
+def load_weights(model: nn.Module, filename: str, what: str = 'model',
+                 prefix: Optional[str] = None, hint: Optional[str] = None) -> dict:
+    """Loads ``filename`` into ``model``, requiring every key and shape to match.
+
+    MMEngine's ``load_checkpoint`` (behind ``load_from``, ``init_model`` and the
+    ``Pretrained`` initialiser) loads with ``strict=False``: a checkpoint of another
+    architecture would leave the model at its random initialisation after a warning. Every
+    path here that loads weights for use goes through this function instead.
+
+    Args:
+        prefix: Use only the keys under this prefix (e.g. ``'backbone.'``), stripped.
+        hint: What to do about a missing or mismatched file, appended to the error.
+
+    Returns:
+        The whole checkpoint object (its ``meta`` included).
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        RuntimeError: unreadable, no state dict, or missing, unexpected or mis-shaped keys.
+    """
+    hint = f' {hint}' if hint else ''
+    try:
+        checkpoint = safe_torch_load(filename)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{what} checkpoint {filename} does not exist.{hint}') from None
+    state_dict = extract_state_dict(checkpoint)
     if not isinstance(state_dict, dict):
-        raise RuntimeError(f'{what} checkpoint {filename} holds no state dict')
+        raise RuntimeError(f'{what} checkpoint {filename} holds no state dict.{hint}')
+    if prefix:
+        state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        if not state_dict:
+            raise RuntimeError(f'{what} checkpoint {filename} has no keys under {prefix!r}.'
+                               f'{hint}')
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in state_dict.items() if hasattr(v, 'shape')}
     problem = describe_mismatch(expected, found)
     if problem:
-        raise RuntimeError(
-            f'{what} checkpoint {filename} does not match the {what} architecture '
-            f'({type(model).__name__}): {problem}. Was it converted with '
-            'tools/model_converters/polyppvt2mmseg.py and built for the same variant?')
+        raise RuntimeError(f'{what} checkpoint {filename} does not match the {what} '
+                           f'architecture ({type(model).__name__}): {problem}.{hint}')
     model.load_state_dict(state_dict, strict=True)
+    return checkpoint

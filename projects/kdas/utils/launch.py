@@ -43,3 +43,61 @@ def load_run_config(config: str, cfg_options=None, work_dir=None, launcher='none
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
     return cfg
+
+
+DEVICES = ('auto', 'cuda', 'cpu')
+
+
+def gpu_hardware_visible() -> bool:
+    """Whether this machine shows an NVIDIA GPU to processes (device files or a driver
+    tool), whatever torch makes of it."""
+    import glob
+    import shutil
+    return bool(glob.glob('/dev/nvidia[0-9]*')) or shutil.which('nvidia-smi') is not None
+
+
+def cuda_unavailable_reason() -> str:
+    """Why ``torch.cuda.is_available()`` is False here, in words a user can act on."""
+    if torch.version.cuda is None:
+        return (f'this torch ({torch.__version__}) is a CPU-only build; reinstall a CUDA build '
+                'with TORCH_CUDA=cuXYZ bash tools/setup_env.sh (README, "GPU nodes")')
+    hidden = os.environ.get('CUDA_VISIBLE_DEVICES')
+    if hidden is not None and hidden.strip() in ('', '-1'):
+        return f'CUDA_VISIBLE_DEVICES={hidden!r} hides every GPU from this process'
+    if not gpu_hardware_visible():
+        return 'no NVIDIA GPU is visible (no /dev/nvidia* device, no nvidia-smi)'
+    try:
+        torch.cuda.init()
+    except Exception as err:  # torch words the driver problem; pass it on
+        return (f'torch {torch.__version__} (CUDA {torch.version.cuda}) cannot use the GPU: '
+                f'{err}. If the driver is too old for this CUDA build, install the torch '
+                'build your driver supports (nvidia-smi shows its CUDA version): '
+                'TORCH_CUDA=cu126 bash tools/setup_env.sh')
+    return 'torch reports no usable GPU'
+
+
+def select_device(requested: str) -> str:
+    """'cuda' or 'cpu' for ``--device`` (auto, cuda or cpu), never silently the CPU where a
+    GPU was asked for or is installed but unusable.
+
+    - ``cpu``: hides the GPUs from this process (and its workers), so MMEngine trains on the
+      CPU even on a GPU node;
+    - ``cuda``: stops with the reason when torch cannot use a GPU;
+    - ``auto``: the GPU when usable; on a machine with no GPU at all, the CPU, said on
+      stderr; a GPU that is there but unusable (driver too old for the torch build) stops
+      the run as ``cuda`` does.
+    """
+    if requested not in DEVICES:
+        raise ValueError(f'--device must be one of {DEVICES}, got {requested!r}')
+    if requested == 'cpu':
+        os.environ['CUDA_VISIBLE_DEVICES'] = ''
+        return 'cpu'
+    if torch.cuda.is_available():
+        return 'cuda'
+    if requested == 'auto' and not gpu_hardware_visible():
+        import sys
+        print('[kdas] no GPU on this machine: running on the CPU (--device cpu says so '
+              'explicitly; --device cuda would stop here)', file=sys.stderr)
+        return 'cpu'
+    raise SystemExit(f'error: a GPU was asked for (--device {requested}) but cannot be used: '
+                     f'{cuda_unavailable_reason()}. Pass --device cpu to train on the CPU.')

@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 
+from ...utils.checkpoint import load_weights
+
 # embed_dims, depths, num_heads, mlp_ratios, sr_ratios of the official B0..B5 variants.
 ARCH_SETTINGS = {
     'b0': dict(embed_dims=(32, 64, 160, 256), depths=(2, 2, 2, 2)),
@@ -68,6 +70,15 @@ def tokens_to_conv(conv: nn.Conv2d):
         return y.permute(0, 2, 3, 1).reshape(b, -1, y.shape[1])
 
     return apply
+
+
+def pretrained_hint(arch: str) -> str:
+    """What to run when ImageNet weights are missing or do not fit."""
+    return (f'Get the ImageNet weights of PVTv2-{arch.upper()} (pvt_v2_{arch}.pth, released '
+            'with PVTv2 at github.com/whai362/PVT) and convert them: python '
+            f'tools/model_converters/pvt2mmseg.py pvt_v2_{arch}.pth '
+            f'pretrained/pvt_v2_{arch}_mmseg.pth; or train from scratch with '
+            '--cfg-options model.backbone.init_cfg=None')
 
 
 class OverlapPatchEmbed(nn.Module):
@@ -188,6 +199,7 @@ class PVTv2(BaseModule):
                  drop_path_rate: float = 0.1, norm_eps: float = 1e-6, frozen_stages: int = -1,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        self.arch_name = arch.lower() if isinstance(arch, str) else 'custom'
         if isinstance(arch, str):
             if arch.lower() not in ARCH_SETTINGS:
                 raise KeyError(f'unknown PVTv2 arch {arch!r}; choose from '
@@ -217,7 +229,15 @@ class PVTv2(BaseModule):
             prev_dim = dim
 
     def init_weights(self):
-        if self.init_cfg is not None:
+        init_cfg = self.init_cfg
+        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+            # MMEngine's Pretrained initialiser loads with strict=False, so weights of
+            # another variant would leave most of the backbone random after a warning.
+            load_weights(self, init_cfg['checkpoint'], what='PVTv2 backbone',
+                         prefix=init_cfg.get('prefix'), hint=pretrained_hint(self.arch_name))
+            self._is_init = True
+            return
+        if init_cfg is not None:
             super().init_weights()
             return
         # The official initialisation: truncated normal linears, fan-out normal convs.

@@ -1,6 +1,7 @@
 """Polyp-PVT decode head: CIM + CFM + SAM with two one-channel logit maps."""
 from typing import List, Tuple
 
+import torch
 import torch.nn as nn
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
@@ -71,10 +72,12 @@ class PolypPVTHead(BaseDecodeHead):
         for map_name, logit in zip(('p1', 'p2'), seg_logits):
             logit = resize(logit, size=seg_label.shape[2:], mode='bilinear',
                            align_corners=self.align_corners)
-            for loss_decode in loss_modules:
-                key = f'{loss_decode.loss_name}_{map_name}'
-                losses[key] = losses.get(key, 0) + loss_decode(
-                    logit, seg_label, ignore_index=self.ignore_index)
+            # Losses in float32 under mixed precision (sigmoid/BCE near 0 and 1).
+            with torch.autocast(logit.device.type, enabled=False):
+                for loss_decode in loss_modules:
+                    key = f'{loss_decode.loss_name}_{map_name}'
+                    losses[key] = losses.get(key, 0) + loss_decode(
+                        logit.float(), seg_label, ignore_index=self.ignore_index)
         return losses
 
     def init_weights(self):

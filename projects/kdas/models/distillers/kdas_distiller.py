@@ -8,6 +8,7 @@ losses from those records.
 from contextlib import contextmanager
 from typing import Dict, List, Sequence
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
@@ -98,7 +99,11 @@ class KDASDistiller(BaseModule):
         losses = {}
         for name, loss in self.distill_losses.items():
             names = self.loss_inputs[name]
-            losses[name] = loss(
-                self._maps(self.student_recorder.outputs, names, input_size),
-                self._maps(self.teacher_recorder.outputs, names, input_size))
+            student = self._maps(self.student_recorder.outputs, names, input_size)
+            teacher = self._maps(self.teacher_recorder.outputs, names, input_size)
+            # In float32 even under autocast: L_AT's P P^T over raw logits overflows float16
+            # and loses the small probabilities of the softmaxes in bfloat16.
+            with torch.autocast(student[0].device.type, enabled=False):
+                losses[name] = loss([m.float() for m in student],
+                                    [m.float() for m in teacher])
         return losses

@@ -5,7 +5,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 
-def structure_loss(logit, target, valid=None, kernel_size=31, boundary_weight=5.0):
+def structure_loss(logit, target, valid=None, kernel_size=31, boundary_weight=5.0,
+                   weighted_bce=True):
     """Weighted BCE + weighted IoU of one-channel logits against a binary mask.
 
     Pixels near the mask boundary weigh ``1 + boundary_weight * |avgpool(G) - G|`` (a
@@ -14,7 +15,8 @@ def structure_loss(logit, target, valid=None, kernel_size=31, boundary_weight=5.
 
     Unlike the public PraNet code, whose ``F.binary_cross_entropy_with_logits(...,
     reduce='none')`` silently falls back to an unweighted mean, the BCE here is weighted
-    as the paper describes.
+    as the paper describes; ``weighted_bce=False`` reproduces the public code (the BCE is
+    the plain mean over every pixel of the batch; the IoU term stays weighted).
 
     Args:
         logit (Tensor): B x 1 x H x W logits.
@@ -29,7 +31,13 @@ def structure_loss(logit, target, valid=None, kernel_size=31, boundary_weight=5.
     if valid is not None:
         weight = weight * valid.reshape(weight.shape).to(weight.dtype)
     bce = F.binary_cross_entropy_with_logits(logit, target, reduction='none')
-    wbce = (weight * bce).sum(dim=(2, 3)) / weight.sum(dim=(2, 3)).clamp_min(1e-12)
+    if weighted_bce:
+        wbce = (weight * bce).sum(dim=(2, 3)) / weight.sum(dim=(2, 3)).clamp_min(1e-12)
+    elif valid is None:
+        wbce = bce.mean()
+    else:
+        mask = valid.reshape(bce.shape).to(bce.dtype)
+        wbce = (bce * mask).sum() / mask.sum().clamp_min(1)
     prob = torch.sigmoid(logit)
     inter = (prob * target * weight).sum(dim=(2, 3))
     union = ((prob + target) * weight).sum(dim=(2, 3))
@@ -46,11 +54,14 @@ class StructureLoss(nn.Module):
         boundary_weight (float): Extra weight of boundary pixels (5 in PraNet).
         loss_weight (float): Multiplier of the loss.
         loss_name (str): Key prefix in the log.
+        weighted_bce (bool): Boundary-weighted BCE (the paper). False: the public code's
+            unweighted mean BCE (see :func:`structure_loss`).
     """
 
     def __init__(self, kernel_size=31, boundary_weight=5.0, loss_weight=1.0,
-                 loss_name='loss_structure'):
+                 loss_name='loss_structure', weighted_bce=True):
         super().__init__()
+        self.weighted_bce = weighted_bce
         self.kernel_size = kernel_size
         self.boundary_weight = boundary_weight
         self.loss_weight = loss_weight
@@ -62,11 +73,12 @@ class StructureLoss(nn.Module):
         valid = label != ignore_index
         target = torch.where(valid, label, torch.zeros_like(label))
         if target.max() > 1:
-            raise ValueError(f'StructureLoss expects a binary mask (0/1); got values up to '
-                             f'{int(target.max())}. Check the dataset\'s label threshold.')
+            raise ValueError(f'StructureLoss expects a binary (0/1) or soft mask in [0, 1]; got '
+                             f'values up to '
+                             f'{float(target.max()):g}. Check the dataset\'s label threshold.')
         return self.loss_weight * structure_loss(
             logit, target, valid if not bool(valid.all()) else None, self.kernel_size,
-            self.boundary_weight)
+            self.boundary_weight, self.weighted_bce)
 
     @property
     def loss_name(self):

@@ -12,6 +12,10 @@ from ...utils.checkpoint import load_weights
 from .multi_scale_train import MultiScaleTrainMixin
 
 STUDENT_PREFIX = 'student.'
+TEACHER_HINT = ('Train the teacher first (python tools/train.py '
+                'configs/polyp_pvt/polyppvt_pvtv2b2_polyp.py) or convert a public Polyp-PVT '
+                'checkpoint (tools/model_converters/polyppvt2mmseg.py), then pass it with '
+                '--cfg-options model.teacher_checkpoint=PATH')
 
 
 @MODELS.register_module()
@@ -33,25 +37,27 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
         student (dict): Student segmentor config (e.g. ``PolypEncoderDecoder``).
         teacher (dict): Teacher segmentor config.
         teacher_checkpoint (str, optional): Teacher weights in this project's format (a
-            training checkpoint or the output of ``polyppvt2mmseg.py``). None only for tests
-            and for inference, where the teacher is not used.
+            training checkpoint or the output of ``polyppvt2mmseg.py``). None is for
+            testing, inference and export, where the teacher is not used; training without
+            it stops (``init_weights``, and the first ``loss`` otherwise) instead of
+            distilling from a random teacher.
         distiller (dict): ``KDASDistiller`` config.
         alpha (float): Weight of the distillation terms (0.3 in the paper).
-        train_rates, train_base_size: the multi-scale schedule, see
+        train_rates, train_base_size, train_label_resize: the multi-scale schedule, see
             :class:`MultiScaleTrainMixin`.
     """
 
     def __init__(self, student: dict, teacher: dict, distiller: dict,
                  teacher_checkpoint: Optional[str] = None, alpha: float = 0.3,
-                 train_rates=(1.0, ), train_base_size: int = 352, data_preprocessor=None,
-                 init_cfg=None):
+                 train_rates=(1.0, ), train_base_size: int = 352,
+                 train_label_resize: str = 'nearest', data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if not 0 <= alpha <= 1:
             raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
         self.student = MODELS.build(student)
         teacher_model = MODELS.build(teacher)
         if teacher_checkpoint is not None:
-            load_weights(teacher_model, teacher_checkpoint, what='teacher')
+            load_weights(teacher_model, teacher_checkpoint, what='teacher', hint=TEACHER_HINT)
         teacher_model.requires_grad_(False)
         teacher_model.eval()
         # A list hides the teacher from Module's registry (see the class docstring).
@@ -61,6 +67,7 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
         self.alpha = alpha
         self.train_rates = tuple(train_rates)
         self.train_base_size = train_base_size
+        self.train_label_resize = train_label_resize
         self._register_state_dict_hook(_strip_student_prefix)
         self._register_load_state_dict_pre_hook(_add_student_prefix)
 
@@ -73,7 +80,16 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
         self.teacher._apply(fn, *args, **kwargs)
         return self
 
+    def _require_teacher(self):
+        if self.teacher_checkpoint is None:
+            raise RuntimeError('DistillationSegmentor: model.teacher_checkpoint is not set, so '
+                               'the teacher has random weights and there is nothing to '
+                               f'distil. {TEACHER_HINT}')
+
     def init_weights(self):
+        # MMEngine's runner initialises weights only when it trains: stop before the first
+        # iteration rather than distil from a random teacher.
+        self._require_teacher()
         # The teacher keeps its checkpoint: only the student (and distiller) initialise.
         self.student.init_weights()
         self.distiller.init_weights()
@@ -92,6 +108,7 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
         return self.student._forward(inputs, data_samples)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        self._require_teacher()
         distiller = self.distiller
         self.teacher.eval()  # in case a hook or user switched it
         with torch.no_grad(), distiller.teacher_recorder.recording(self.teacher):
@@ -105,7 +122,9 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
             # Only loss terms are weighted; accuracies and the like pass through.
             losses[name] = (1 - self.alpha) * value if 'loss' in name else value
         for name, value in distill_losses.items():
-            losses[f'distill.{name}'] = self.alpha * value
+            # MMEngine's parse_losses sums only keys containing 'loss'.
+            key = f'distill.{name}' if 'loss' in name else f'distill.loss_{name}'
+            losses[key] = self.alpha * value
         return losses
 
 

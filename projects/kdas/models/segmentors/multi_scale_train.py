@@ -15,8 +15,15 @@ def scaled_size(base: int, rate: float, divisor: int = 32) -> int:
     return int(round(base * rate / divisor) * divisor)
 
 
-def rescale_batch(inputs, data_samples, size):
-    """Resize a preprocessed batch: images bilinearly, labels by nearest neighbour."""
+LABEL_RESIZE_MODES = ('nearest', 'bilinear')
+
+
+def rescale_batch(inputs, data_samples, size, label_mode='nearest'):
+    """Resize a preprocessed batch: images bilinearly (align_corners=True), labels by
+    nearest neighbour (hard 0/1 labels) or, with ``label_mode='bilinear'``, bilinearly as
+    the public Polyp-PVT / KDAS training script does (soft labels in [0, 1] at edges)."""
+    if label_mode not in LABEL_RESIZE_MODES:
+        raise ValueError(f'label_mode must be one of {LABEL_RESIZE_MODES}, got {label_mode!r}')
     if tuple(inputs.shape[-2:]) == tuple(size):
         return inputs, data_samples
     inputs = F.interpolate(inputs, size=size, mode='bilinear', align_corners=True)
@@ -24,8 +31,11 @@ def rescale_batch(inputs, data_samples, size):
     for sample in data_samples:
         sample = sample.clone()
         label = sample.gt_sem_seg.data[None].float()
-        sample.gt_sem_seg = PixelData(
-            data=F.interpolate(label, size=size, mode='nearest')[0].to(torch.int64))
+        if label_mode == 'nearest':
+            label = F.interpolate(label, size=size, mode='nearest')[0].to(torch.int64)
+        else:
+            label = F.interpolate(label, size=size, mode='bilinear', align_corners=True)[0]
+        sample.gt_sem_seg = PixelData(data=label)
         sample.set_metainfo(dict(img_shape=tuple(size), pad_shape=tuple(size)))
         resized.append(sample)
     return inputs, resized
@@ -34,12 +44,14 @@ def rescale_batch(inputs, data_samples, size):
 class MultiScaleTrainMixin:
     """Adds ``train_rates`` to a segmentor: each batch is trained once per rate, resized to
     ``scaled_size(train_base_size, rate)``. ``train_rates=(1,)`` is ordinary training.
+    ``train_label_resize`` says how the masks follow (see :func:`rescale_batch`).
     The logged losses are those of the last scale. Under DDP, the runner's wrapper must be
     :class:`MultiScaleDistributedDataParallel` (set in ``configs/_base_/default_runtime.py``)
     so that each scale's forward synchronises gradients."""
 
     train_rates: Sequence[float] = (1.0, )
     train_base_size: int = 352
+    train_label_resize: str = 'nearest'
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
@@ -55,7 +67,7 @@ class MultiScaleTrainMixin:
             else:
                 size = scaled_size(self.train_base_size, rate)
                 inputs, samples = rescale_batch(data['inputs'], data['data_samples'],
-                                                (size, size))
+                                                (size, size), self.train_label_resize)
             with optim_wrapper.optim_context(wrapper):
                 losses = run_forward(dict(inputs=inputs, data_samples=samples), mode='loss')
             parsed, log_vars = self.parse_losses(losses)

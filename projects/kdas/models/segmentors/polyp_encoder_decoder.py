@@ -12,10 +12,14 @@ class PolypEncoderDecoder(MultiScaleTrainMixin, EncoderDecoder):
         train_rates (Sequence[float]): Scales of each training batch, e.g.
             ``(0.75, 1, 1.25)``; ``(1,)`` trains at the loaded size only.
         train_base_size (int): Size the rates multiply (352 in the paper).
+        train_label_resize (str): ``'nearest'`` (hard masks) or ``'bilinear'`` (the public
+            code's soft masks) when a batch is rescaled.
         **kwargs: ``EncoderDecoder`` arguments.
     """
 
-    def __init__(self, *args, train_rates=(1.0, ), train_base_size=352, **kwargs):
+    def __init__(self, *args, train_rates=(1.0, ), train_base_size=352,
+                 train_label_resize='nearest', **kwargs):
         super().__init__(*args, **kwargs)
         self.train_rates = tuple(train_rates)
         self.train_base_size = train_base_size
+        self.train_label_resize = train_label_resize
