@@ -35,6 +35,14 @@ def polyp_data():
     return shared_path('data', 'polyp')
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on now, for a torchrun rendezvous."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
 def run_tool(*args, timeout=900, env=None, check=True):
     """Runs ``python tools/...`` from the repository root and returns the result."""
     full_env = dict(os.environ, **(env or {}))

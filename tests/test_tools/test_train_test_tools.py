@@ -11,7 +11,7 @@ import time
 import pytest
 
 from kdas.utils.safe_checkpoint import safe_torch_load
-from tests.conftest import REPO, run_tool, write_tiny_config
+from tests.conftest import REPO, free_port, run_tool, write_tiny_config
 
 STUDENT = 'configs/quickstart/polyppvt_pvtv2b0_sample.py'
 
@@ -56,7 +56,7 @@ def test_two_process_cpu_training_writes_one_checkpoint(tmp_path):
     cfg = write_tiny_config(tmp_path, STUDENT, epochs=1,
                             extra='model = dict(train_rates=(1.0, 1.5), train_base_size=64)\n')
     work = tmp_path / 'work'
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + os.getpid() % 1000))
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
     result = subprocess.run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work)],
                             cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -83,7 +83,7 @@ def test_two_process_kdas_training_through_the_distillation_segmentor(tmp_path):
         f'model = dict(train_rates=(1.0, 1.5), train_base_size=64, '
         f'teacher_checkpoint="{teacher_path}")\n'))
     work = tmp_path / 'work'
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(29500 + (os.getpid() + 7) % 1000))
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
     result = subprocess.run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work)],
                             cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
