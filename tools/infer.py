@@ -5,7 +5,9 @@
 Writes, for each image, ``OUTPUT/masks/<stem>.png`` (0/255, the image's original size: the
 deployed mask, MMSegmentation's ``pred_sem_seg``, or ``probability > T`` with
 ``--threshold``) and
-``OUTPUT/overlays/<stem>.jpg`` (the image with the mask in green and its outline). An
+``OUTPUT/overlays/<stem>.jpg`` (kdas.visualization.draw_overlay: the predicted region and
+outline over the image at full brightness, a legend below; with ``--gt-dir`` hits, misses
+and false positives in three colours, the truth's outline and the image's Dice). An
 unreadable image is reported by name and skipped; the exit status is 1 if any failed.
 """
 import argparse
@@ -19,8 +21,11 @@ from mmseg.apis import inference_model
 from tqdm import tqdm
 
 from kdas.apis import load_segmenter
-from kdas.datasets.polyp import IMAGE_EXTENSIONS
+from kdas.datasets.polyp import IMAGE_EXTENSIONS, index_by_stem
+from kdas.datasets.transforms import binarize_polyp_mask
 from kdas.utils import keep_freed_memory, select_device
+from kdas.visualization import draw_overlay
+from kdas.visualization.visualizer import dice
 
 
 def list_inputs(path):
@@ -32,15 +37,15 @@ def list_inputs(path):
     sys.exit(f'error: {path} is neither an image nor a folder')
 
 
-def overlay(image, mask):
-    out = image.copy()
-    green = np.zeros_like(image)
-    green[..., 1] = 255
-    region = mask > 0
-    out[region] = (0.55 * image[region] + 0.45 * green[region]).astype(np.uint8)
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(out, contours, -1, (0, 255, 0), max(1, round(max(image.shape) / 300)))
-    return out
+def read_ground_truth(path, shape):
+    """A ground-truth mask, binarised, checked against its image's size."""
+    mask = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if mask is None:
+        raise OSError(f'cannot read ground-truth mask {path}')
+    if mask.shape[:2] != shape:
+        raise ValueError(f'ground-truth mask {path} is {mask.shape[1]}x{mask.shape[0]}, its '
+                         f'image {shape[1]}x{shape[0]}')
+    return binarize_polyp_mask(mask).astype(bool)
 
 
 def main(argv=None):
@@ -52,6 +57,8 @@ def main(argv=None):
     parser.add_argument('--threshold', type=float, default=None,
                         help='probability above which a pixel is polyp (default: the '
                         "model's own, decode_head.threshold, as in pred_sem_seg)")
+    parser.add_argument('--gt-dir', help='ground-truth masks (paired by file stem): the '
+                        'overlays then show hits, misses and false positives, with the Dice')
     parser.add_argument('--device', default='auto',
                         help="auto (the GPU if there is one), cuda, cuda:N or cpu")
     args = parser.parse_args(argv)
@@ -61,6 +68,12 @@ def main(argv=None):
     if not args.device.startswith('cuda:'):
         args.device = select_device(args.device)
     images = list_inputs(args.input)
+    gt_index = {}
+    if args.gt_dir:
+        try:
+            gt_index = index_by_stem(args.gt_dir, 'ground-truth')
+        except (FileNotFoundError, ValueError) as err:
+            sys.exit(f'error: {err}')
     if not images:
         sys.exit(f'error: no images in {args.input}')
     if args.device == 'cpu':
@@ -88,7 +101,16 @@ def main(argv=None):
         mask = mask.astype(np.uint8) * 255
         stem = osp.splitext(osp.basename(path))[0]
         cv2.imwrite(osp.join(args.output, 'masks', f'{stem}.png'), mask)
-        cv2.imwrite(osp.join(args.output, 'overlays', f'{stem}.jpg'), overlay(image, mask))
+        gt = None
+        if stem in gt_index:
+            try:
+                gt = read_ground_truth(osp.join(args.gt_dir, gt_index[stem]), mask.shape)
+            except (OSError, ValueError) as err:
+                failed.append(path)
+                tqdm.write(f'{path}: mask written, overlay without ground truth: {err}')
+        caption = '' if gt is None else f'Dice {dice(mask > 0, gt):.3f}'
+        cv2.imwrite(osp.join(args.output, 'overlays', f'{stem}.jpg'),
+                    draw_overlay(image, mask > 0, gt, caption=caption))
     print(f'{len(images) - len(failed)} of {len(images)} images segmented into {args.output}')
     if failed:
         print(f'{len(failed)} failed: {", ".join(failed)}', file=sys.stderr)

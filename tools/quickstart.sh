@@ -3,7 +3,8 @@
 #   1. train a small Polyp-PVT B2 teacher,
 #   2. distil the PVTv2-B0 student from it with KDAS,
 #   3. evaluate both (the student with its own config, from the KDAS checkpoint),
-#   4. print one table; checkpoints, metric tables and prediction overlays stay in WORK_DIR.
+#   4. print one table, draw the training curves; checkpoints, metric tables, overlays and an
+#      HTML report per network stay in WORK_DIR (the last lines say where).
 # Usage: bash tools/quickstart.sh [WORK_DIR]   (env: TEACHER_EPOCHS, STUDENT_EPOCHS, PYTHON)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,14 +29,19 @@ student_ckpt="$(cat "$WORK/kdas/last_checkpoint")"
 
 step "3/4 evaluate both on the sample's Kvasir and CVC-ClinicDB test images"
 "$PY" tools/test.py configs/quickstart/polyppvt_pvtv2b2_sample.py "$teacher_ckpt" \
-  --work-dir "$WORK/teacher/test" --show-dir "$WORK/teacher/overlays"
+  --work-dir "$WORK/teacher/test" --report "$WORK/teacher/report"
 "$PY" tools/test.py configs/quickstart/polyppvt_pvtv2b0_sample.py "$student_ckpt" \
-  --work-dir "$WORK/kdas/test" --show-dir "$WORK/kdas/overlays"
+  --work-dir "$WORK/kdas/test" --report "$WORK/kdas/report"
 
 step "4/4 results"
 "$PY" tools/analysis_tools/merge_tables.py \
   "teacher B2=$WORK/teacher/test/polyp_metrics.json" \
   "KDAS student B0=$WORK/kdas/test/polyp_metrics.json" --out-dir "$WORK"
-echo "checkpoints: $teacher_ckpt, $student_ckpt"
-echo "overlays: $WORK/teacher/overlays, $WORK/kdas/overlays; tables: $WORK/merged_metrics.md"
+"$PY" tools/analysis_tools/plot_curves.py "$WORK/teacher" "$WORK/kdas" --legend teacher KDAS \
+  --out "$WORK/curves.png" >/dev/null
 step "done"
+echo "checkpoints:      $teacher_ckpt, $student_ckpt"
+echo "table:            $WORK/merged_metrics.md"
+echo "HTML reports:     $WORK/teacher/report/index.html, $WORK/kdas/report/index.html"
+echo "                  (every test image's prediction against its mask, worst first)"
+echo "training curves:  $WORK/curves.png"

@@ -1,14 +1,17 @@
 """Evaluate a checkpoint on every test set of a config and print one table.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--per-image]
-                         [--skip-missing] [--show-dir DIR] [--cfg-options k=v ...]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--per-image] [--all-columns]
+                         [--skip-missing] [--show-dir DIR] [--report DIR]
+                         [--device auto|cuda|cpu]
+                         [--cfg-options k=v ...]
 
-The table (a row per dataset: mDice, mIoU, wFm, Sm, meanEm, MAE, maxEm, maxDice, maxIoU,
-sensitivity, specificity, and Dice/IoU at threshold 0.5) is printed and written to the work
-dir as polyp_metrics.json / .csv / .md. A checkpoint saved by a KDAS run works with the
+The table (a row per dataset: mDice, mIoU, wFm, Sm, meanEm, MAE, Dice@0.5; with
+--all-columns also maxEm, maxDice, maxIoU, sensitivity, specificity and IoU@0.5) is printed
+and written, every column, to the work dir as polyp_metrics.json / .csv / .md. A checkpoint saved by a KDAS run works with the
 student's config and with the KDAS config alike.
 """
 import argparse
+import logging
 import os
 import os.path as osp
 import sys
@@ -28,9 +31,15 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='where the metric tables are written')
     parser.add_argument('--per-image', action='store_true',
                         help='also write per-image scores')
+    parser.add_argument('--all-columns', action='store_true',
+                        help='print every column (the JSON/CSV/Markdown files always have '
+                        'them all)')
     parser.add_argument('--skip-missing', action='store_true',
                         help='skip test sets whose folder does not exist (instead of failing)')
     parser.add_argument('--show-dir', help='save prediction overlays to this directory')
+    parser.add_argument('--report', metavar='DIR',
+                        help='write a static HTML report (DIR/index.html): the table and '
+                        'every image\'s overlay with its Dice, worst first, per dataset')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value')
     parser.add_argument('--device', choices=DEVICES, default='auto',
@@ -65,6 +74,21 @@ def select_available_test_sets(cfg, skip_missing: bool):
     dataset.subsets = [dict(s) for s in subsets if s not in missing]
 
 
+class _NotTheMetricDump(logging.Filter):
+    """MMEngine's LoggerHook logs every ``dataset/column`` value on one line after the
+    table; it stays in the log file, not on the console."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not (message.startswith('Epoch(test)') and '/meanDic' in message)
+
+
+def keep_metric_dump_off_the_console(logger):
+    for handler in logger.handlers:
+        if type(handler) is logging.StreamHandler:  # the console, not the FileHandler
+            handler.addFilter(_NotTheMetricDump())
+
+
 def main(argv=None):
     args = parse_args(argv)
     select_device(args.device)
@@ -78,12 +102,17 @@ def main(argv=None):
         cfg.model.teacher_checkpoint = None  # the teacher plays no part in testing
     select_available_test_sets(cfg, args.skip_missing)
     cfg.test_evaluator = dict(cfg.test_evaluator, output_dir=cfg.work_dir,
-                              per_image=args.per_image)
+                              per_image=args.per_image, all_columns=args.all_columns)
+    if args.report:
+        title = f'{osp.basename(args.config)}: {osp.basename(args.checkpoint)}'
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='PolypReportHook', out_dir=args.report, title=title)]
     if args.show_dir:
         cfg.default_hooks.visualization.update(draw=True, interval=1, show=False)
         cfg.visualizer.save_dir = args.show_dir
     prepare_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    keep_metric_dump_off_the_console(runner.logger)
     model = runner.model.module if is_model_wrapper(runner.model) else runner.model
     try:
         load_weights(model, args.checkpoint, what='segmentor',

@@ -4,7 +4,7 @@ Importing this package registers every component in MMSegmentation's registries 
 routes MMEngine's loading of local checkpoints through a ``weights_only`` loader
 (see :mod:`kdas.utils.safe_checkpoint`).
 """
-from . import datasets, engine, evaluation, models  # noqa: F401  (registration)
+from . import datasets, engine, evaluation, models, visualization  # noqa: F401  (registration)
 from .utils import install_safe_local_loader
 from .version import __version__
 

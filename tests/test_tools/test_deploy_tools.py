@@ -68,7 +68,8 @@ def test_infer_writes_masks_at_original_size_and_skips_corrupt_images(tmp_path,
         mask = cv2.imread(str(out / 'masks' / f'{stem}.png'), cv2.IMREAD_UNCHANGED)
         assert mask.shape == original.shape[:2]
         assert set(mask.ravel().tolist()) <= {0, 255}
-        assert cv2.imread(str(out / 'overlays' / f'{stem}.jpg')).shape == original.shape
+        overlay = cv2.imread(str(out / 'overlays' / f'{stem}.jpg'))
+        assert overlay.shape[1:] == original.shape[1:] and overlay.shape[0] > original.shape[0]
     assert not (out / 'masks' / 'broken.png').exists()
 
 

@@ -36,12 +36,12 @@ def test_every_row_has_a_config_that_exists():
 def test_loss_scales_average_the_first_and_last_epoch_across_resumed_runs(tmp_path):
     script = load_script()
     lines = {
-        '20261125_100000': [dict(epoch=1, loss=10., **{'distill.loss_at': 6.}),
-                            dict(epoch=1, loss=8., **{'distill.loss_at': 4.}),
-                            dict(epoch=2, loss=7., **{'distill.loss_at': 3.})],
-        # resumed after a kill: epoch 2 again, then the last epoch
-        '20261125_120000': [dict(epoch=2, loss=6., **{'distill.loss_at': 2.}),
-                            dict(epoch=3, loss=3., **{'distill.loss_at': 1.})],
+        '20261125_100000': [dict(epoch=1, iter=1, loss=10., **{'distill.loss_at': 6.}),
+                            dict(epoch=1, iter=2, loss=8., **{'distill.loss_at': 4.}),
+                            dict(epoch=2, iter=3, loss=7., **{'distill.loss_at': 3.})],
+        # resumed after a kill: epoch 2 again (its record replaces the first), then the last
+        '20261125_120000': [dict(epoch=2, iter=3, loss=6., **{'distill.loss_at': 2.}),
+                            dict(epoch=3, iter=4, loss=3., **{'distill.loss_at': 1.})],
     }
     for run, records in lines.items():
         (tmp_path / run / 'vis_data').mkdir(parents=True)
@@ -52,6 +52,9 @@ def test_loss_scales_average_the_first_and_last_epoch_across_resumed_runs(tmp_pa
     scales = script.loss_scales(str(tmp_path))
     assert scales['first'] == {'loss': 9., 'distill.loss_at': 5., 'epoch': 1}
     assert scales['last'] == {'loss': 3., 'distill.loss_at': 1., 'epoch': 3}
+    from kdas.utils import read_scalars
+    train, val = read_scalars(str(tmp_path))
+    assert [r['loss'] for r in train] == [10., 8., 6., 3.] and val == [dict(mDice=0.5, step=3)]
 
 
 def test_a_row_locked_by_a_live_instance_is_skipped_and_a_stale_lock_is_taken(tmp_path):

@@ -119,3 +119,33 @@ def test_test_tool_names_missing_test_sets(tmp_path):
                       check=False)
     assert result.returncode != 0
     assert 'test set folders not found' in result.stderr and 'CVC-300' in result.stderr
+
+
+def test_paper_config_without_weights_or_teacher_says_what_to_run(tmp_path):
+    result = run_tool('tools/train.py', 'configs/kdas/kdas_pvtv2b0_polyp.py', '--work-dir',
+                      str(tmp_path / 'w'), '--cfg-options',
+                      f'model.teacher_checkpoint={tmp_path}/teacher.pth', check=False)
+    assert result.returncode != 0 and 'Traceback' not in result.stderr
+    err = result.stderr
+    assert f'teacher checkpoint {tmp_path}/teacher.pth does not exist' in err
+    assert 'python tools/train.py configs/polyp_pvt/polyppvt_pvtv2b2_polyp.py' in err
+    assert 'backbone weights pretrained/pvt_v2_b0_mmseg.pth do not exist' in err
+    assert 'tools/model_converters/pvt2mmseg.py pvt_v2_b0.pth' in err
+    assert not (tmp_path / 'w').exists()
+    # No teacher at all: the same, before anything is built.
+    result = run_tool('tools/train.py', 'configs/kdas/kdas_pvtv2b0_polyp.py', '--cfg-options',
+                      'model.teacher_checkpoint=None', 'model.student.backbone.init_cfg=None',
+                      check=False)
+    assert result.returncode != 0 and 'model.teacher_checkpoint is not set' in result.stderr
+
+
+def test_train_speed_reports_the_iterations_it_timed(tmp_path):
+    out = tmp_path / 'speed.jsonl'
+    result = run_tool('tools/analysis_tools/train_speed.py',
+                      'configs/quickstart/kdas_pvtv2b0_sample.py', '--device', 'cpu',
+                      '--random-teacher', '--iters', '3', '--warmup', '1', '--batch', '2',
+                      '--size', '64', '--workers', '0', '--amp', 'bf16', '--out', str(out))
+    row = json.loads(out.read_text())
+    assert row['iters'] == 3 and row['batch'] == 2 and row['precision'] == 'bf16'
+    assert row['images_per_s'] == pytest.approx(2 / row['s_per_iter_median'])
+    assert 'random teacher: timing only' in result.stdout

@@ -55,6 +55,8 @@ def build_networks(config, checkpoint):
         cfgs = dict(model=cfg.model)
     networks = {}
     for name, model_cfg in cfgs.items():
+        # Timing needs no ImageNet weights: the official initialisation stands in for them.
+        model_cfg.backbone.init_cfg = None
         model = MODELS.build(model_cfg)
         model.init_weights()
         if checkpoint and name != 'teacher':

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import cv2
 import numpy as np
+from tqdm import tqdm
 
 from kdas.datasets.polyp import index_by_stem
 from kdas.evaluation.protocol import aggregate, binarize_mask, score_image
@@ -75,11 +76,12 @@ def main(argv=None):
     pairs = [(osp.join(args.pred_dir, preds[s]), osp.join(args.gt_dir, masks[s]),
               osp.join(args.mask_dir, deployed[s]) if deployed else None) for s in stems]
     try:
+        progress = dict(total=len(pairs), desc='scoring', unit='img', disable=None)
         if args.workers > 1:
             with ProcessPoolExecutor(args.workers) as pool:
-                scores = list(pool.map(score_pair, *zip(*pairs)))
+                scores = list(tqdm(pool.map(score_pair, *zip(*pairs)), **progress))
         else:
-            scores = [score_pair(*pair) for pair in pairs]
+            scores = [score_pair(*pair) for pair in tqdm(pairs, **progress)]
     except (OSError, ValueError) as err:
         sys.exit(f'error: {err}')
 

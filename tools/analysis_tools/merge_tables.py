@@ -27,7 +27,7 @@ def main(argv=None):
             sys.exit(f'error: cannot read {path}: {err}')
         for dataset, row in table.items():
             rows[f'{label} / {dataset}'] = row
-    print(format_table(rows))
+    print(format_table(rows, all_columns=False))
     if args.out_dir:
         write_reports(rows, args.out_dir, stem='merged_metrics')
 

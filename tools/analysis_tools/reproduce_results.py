@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/reproduce_results.py --data-root ../shared/data/polyp \
         --work-root ~/.cache/kdas/results [--rows teacher student-s0 ...] [--table-only]
-        [--update-doc docs/results.md] [--threads 1]
+        [--update-doc docs/results.md] [--figures docs/figures] [--threads 1]
 
 Rows run one after another; each trains with tools/train.py (resuming from its last
 checkpoint when interrupted), is tested with tools/test.py, and records its wall time. Run
@@ -36,7 +36,7 @@ ROWS = {
                 0, True),
     'kdas-s1': ('KDAS as the paper defines it (seed 1)', 'configs/budget/kdas_pvtv2b0_budget.py',
                 1, True),
-    'publiccode': ("Public code's effective objective (MSE SGM on P1)",
+    'publiccode': ("Public code's effective objective (MSE SGM on P1, unweighted BCE)",
                    'configs/budget/kdas-publiccode_pvtv2b0_budget.py', 0, True),
     'atonly': ('L_AT only', 'configs/budget/kdas-atonly_pvtv2b0_budget.py', 0, True),
     'sgmonly': ('L_SGM only (KL)', 'configs/budget/kdas-sgmonly_pvtv2b0_budget.py', 0, True),
@@ -129,14 +129,9 @@ def training_seconds(work_dir):
 
 
 def training_records(work_dir):
-    """The training log records (MMEngine's ``vis_data/scalars.json``) of every run of a
-    row, resumed ones included."""
-    records = []
-    for entry in sorted(os.listdir(work_dir)):
-        path = osp.join(work_dir, entry, 'vis_data', 'scalars.json')
-        if osp.isfile(path):
-            records += [json.loads(line) for line in open(path) if '"loss"' in line]
-    return records
+    """The training log records of every run of a row, resumed ones included."""
+    from kdas.utils import read_scalars
+    return read_scalars(work_dir)[0]
 
 
 def seconds_per_iteration(work_dir):
@@ -199,6 +194,42 @@ def table(args):
     return '\n'.join(lines)
 
 
+def figures(args, out_dir):
+    """The loss curves of every finished row and a bar chart of its scores, as PNG."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+    from plot_curves import plot, series
+    os.makedirs(out_dir, exist_ok=True)
+    finished = [(name, label) for name, (label, *_rest) in ROWS.items()
+                if osp.isfile(osp.join(args.work_root, name, 'test', 'polyp_metrics.json'))]
+    if not finished:
+        return []
+    runs = [(label, *series(osp.join(args.work_root, name), losses=['loss']))
+            for name, label in finished]
+    curves = osp.join(out_dir, 'results_curves.png')
+    plot(runs, curves, width=11., height=5.)
+    bars = osp.join(out_dir, 'results_bars.png')
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=100, sharey=True)
+    for ax, (key, title) in zip(axes, (('meanDic', 'mDice'), ('Dice@0.5', 'Dice@0.5'))):
+        width = 0.8 / len(finished)
+        for i, (name, label) in enumerate(finished):
+            result = json.load(open(osp.join(args.work_root, name, 'test',
+                                              'polyp_metrics.json')))
+            values = [result[ds][key] for ds in ('Kvasir', 'CVC-ClinicDB')]
+            ax.bar([j + i * width for j in range(2)], values, width, label=label,
+                   color=f'C{i % 10}')
+        ax.set_xticks([0.4 - width / 2, 1.4 - width / 2], ['Kvasir', 'CVC-ClinicDB'])
+        ax.set(title=title, ylim=(0, 1))
+        ax.grid(axis='y', alpha=0.3)
+    axes[1].legend(fontsize=7, loc='lower right')
+    fig.tight_layout()
+    fig.savefig(bars)
+    plt.close(fig)
+    return [curves, bars]
+
+
 def update_doc(path, tables):
     """Replaces the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
     text = open(path).read()
@@ -221,6 +252,9 @@ def main():
     parser.add_argument('--update-doc', metavar='MD',
                         help='write the tables into MD between its marker comments '
                         '(docs/results.md)')
+    parser.add_argument('--figures', metavar='DIR',
+                        help='also draw results_curves.png and results_bars.png into DIR '
+                        '(docs/figures)')
     parser.add_argument('--threads', type=int,
                         help='CPU threads per training run (OMP_NUM_THREADS); default: all')
     args = parser.parse_args()
@@ -233,6 +267,9 @@ def main():
     if args.update_doc:
         update_doc(args.update_doc, tables)
         print(f'updated {args.update_doc}')
+    if args.figures:
+        for path in figures(args, args.figures):
+            print(f'drew {path}')
 
 
 if __name__ == '__main__':

@@ -1,3 +1,4 @@
 from .optim_wrapper import AutocastOptimWrapper, mixed_precision_wrapper
+from .report_hook import PolypReportHook, write_report
 
-__all__ = ['AutocastOptimWrapper', 'mixed_precision_wrapper']
+__all__ = ['AutocastOptimWrapper', 'PolypReportHook', 'mixed_precision_wrapper', 'write_report']

@@ -31,14 +31,17 @@ class PolypMetric(BaseMetric):
     Args:
         output_dir (str, optional): Where to write ``polyp_metrics.{json,csv,md}``.
         per_image (bool): Also keep and write per-image scores.
+        all_columns (bool): Print every column (the files always hold every column);
+            by default the log shows mDice, mIoU, wFm, Sm, meanEm, MAE and Dice@0.5.
     """
     default_prefix = ''
 
     def __init__(self, output_dir: Optional[str] = None, per_image: bool = False,
-                 collect_device='cpu', prefix=None, **kwargs):
+                 all_columns: bool = False, collect_device='cpu', prefix=None, **kwargs):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.output_dir = output_dir
         self.per_image = per_image
+        self.all_columns = all_columns
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -73,7 +76,8 @@ class PolypMetric(BaseMetric):
         table = OrderedDict()
         for name, items in groups.items():
             table[name] = dict(images=len(items), **aggregate(s for _, s in items))
-        print_log('\n' + format_table(table), logger=MMLogger.get_current_instance())
+        print_log('\n' + format_table(table, all_columns=self.all_columns),
+                  logger=MMLogger.get_current_instance())
         per_image = None
         if self.per_image:
             per_image = {

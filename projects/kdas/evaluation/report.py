@@ -12,9 +12,10 @@ from .protocol import FIXED_THRESHOLD_COLUMNS, REFERENCE_COLUMNS
 # Display names of the reference columns (JSON files keep the reference's own names).
 DISPLAY_NAMES = dict(meanDic='mDice', meanIoU='mIoU', mae='MAE', maxDic='maxDice')
 COLUMNS = REFERENCE_COLUMNS + FIXED_THRESHOLD_COLUMNS
-NOTE = ('mDice/mIoU/meanEm/meanSen/meanSpe: means over 256 thresholds of the min-max '
-        'normalised 8-bit map (the published protocol); Dice@0.5/IoU@0.5: the deployed mask, '
-        'sigmoid(logits) > 0.5.')
+# What the console shows by default: fits a 100-column terminal.
+SHORT_COLUMNS = ('meanDic', 'meanIoU', 'wFm', 'Sm', 'meanEm', 'mae', 'Dice@0.5')
+NOTE = ('mDice, mIoU, meanEm: means over 256 thresholds of the 8-bit map (the published\n'
+        'protocol); Dice@0.5: the deployed mask, sigmoid(logits) > 0.5.')
 
 
 def display(column: str) -> str:
@@ -26,8 +27,9 @@ def present_columns(results: Dict[str, dict]):
     return [c for c in COLUMNS if all(c in row for row in results.values())]
 
 
-def format_table(results: Dict[str, dict], digits: int = 4) -> str:
-    columns = present_columns(results)
+def format_table(results: Dict[str, dict], digits: int = 4, all_columns: bool = True) -> str:
+    """The table as text; ``all_columns=False`` keeps :data:`SHORT_COLUMNS`."""
+    columns = [c for c in present_columns(results) if all_columns or c in SHORT_COLUMNS]
     table = PrettyTable(['dataset', 'images'] + [display(c) for c in columns])
     for name, row in results.items():
         table.add_row([name, row.get('images', '')] +

@@ -1,0 +1,27 @@
+"""Reading what MMEngine logged for a work dir (``<run>/vis_data/scalars.json``)."""
+import json
+import os
+import os.path as osp
+from typing import List, Tuple
+
+
+def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
+    """(training records, validation records) of every run in ``work_dir``, resumed runs
+    included, in order. A resumed run re-logs the iterations after its checkpoint: the
+    later record of an iteration wins. Training records carry ``loss``; validation records
+    the metric keys and ``step`` (the epoch or iteration they were taken at)."""
+    train, val = {}, {}
+    if not osp.isdir(work_dir):
+        raise FileNotFoundError(f'work dir {work_dir} does not exist')
+    for entry in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, entry, 'vis_data', 'scalars.json')
+        if not osp.isfile(path):
+            continue
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                if 'loss' in record:
+                    train[record['iter']] = record
+                else:
+                    val[record['step']] = record
+    return [train[k] for k in sorted(train)], [val[k] for k in sorted(val)]
