@@ -274,3 +274,56 @@ def test_distillation_losses_are_float32_under_autocast(real_polyp_root, teacher
         losses = model.loss(inputs, samples)
     assert model.distiller.student_recorder.outputs['p1'].dtype == torch.bfloat16
     assert {v.dtype for v in losses.values()} == {torch.float32}
+
+
+def test_alpha_warms_up_and_balanced_terms_take_the_segmentation_loss_scale(
+        real_polyp_root, teacher_checkpoint):
+    from mmengine.logging import MessageHub
+    cfg = Config.fromfile(osp.join(REPO, KDAS_CFG))
+    cfg.model.update(teacher_checkpoint=teacher_checkpoint, alpha_warmup_iters=10,
+                     balance_terms=True, balance_momentum=0.5)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()  # deterministic: no drop path
+    inputs, samples = _batch(real_polyp_root)
+    hub = MessageHub.get_current_instance()
+
+    def step(it, batch):
+        hub.update_info('iter', it)
+        logged = {k: float(v) for k, v in model.loss(batch, samples).items()}
+        raw = {k: float(v) for k, v in model.distiller.compute_losses((64, 64)).items()}
+        alpha = 0.3 * min(1, it / 10)
+        seg = sum(v for k, v in logged.items() if k.startswith('decode.')) / (1 - alpha)
+        return logged, raw, seg, alpha
+
+    # first balanced step: the running means start at the current values, so every term
+    # is scaled to exactly the segmentation loss; alpha is half-way through its warm-up
+    logged1, raw1, seg1, alpha1 = step(5, inputs)
+    assert alpha1 == pytest.approx(0.15)
+    for name in ('loss_at', 'loss_sgm'):
+        assert logged1[f'distill.{name}'] == pytest.approx(alpha1 * seg1, rel=1e-5)
+    # second step, other images: the scale is the ratio of the running means (momentum .5)
+    logged2, raw2, seg2, alpha2 = step(20, inputs.flip(-1))
+    assert alpha2 == pytest.approx(0.3)
+    for name in ('loss_at', 'loss_sgm'):
+        scale = (seg1 + seg2) / (raw1[name] + raw2[name])
+        assert logged2[f'distill.{name}'] == pytest.approx(alpha2 * raw2[name] * scale,
+                                                           rel=1e-5)
+        assert raw2[name] != pytest.approx(raw1[name])
+    # before any iteration, alpha is 0: the distillation terms weigh nothing
+    logged0, *_ = step(0, inputs)
+    assert logged0['distill.loss_at'] == 0 and logged0['distill.loss_sgm'] == 0
+
+
+def test_channel_wise_distillation_of_decoder_features(real_polyp_root, teacher_checkpoint):
+    cfg = Config.fromfile(osp.join(REPO, 'configs/budget/cwd_pvtv2b0_budget.py'))
+    cfg.model.teacher_checkpoint = teacher_checkpoint
+    model = MODELS.build(cfg.model).train()
+    inputs, samples = _batch(real_polyp_root)
+    losses = model.loss(inputs, samples)
+    # the features stay at their own stride-8 size, 32 channels in both networks
+    for recorder in (model.distiller.student_recorder, model.distiller.teacher_recorder):
+        assert {k: tuple(v.shape) for k, v in recorder.outputs.items()} == {
+            'feat_cfm': (2, 32, 8, 8), 'feat_sam': (2, 32, 8, 8)}
+    assert float(losses['distill.loss_cwd']) > 0
+    losses['distill.loss_cwd'].backward()
+    assert model.student.backbone.patch_embed1.proj.weight.grad.abs().sum() > 0

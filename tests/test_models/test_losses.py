@@ -173,3 +173,47 @@ def test_sgm_handles_non_square_maps_and_features():
         SGMLoss(pool_size=None)([torch.randn(1, 1, 4, 6)], [torch.randn(1, 1, 4, 6)])
     with pytest.raises(ValueError, match="'kl' or 'mse'"):
         SGMLoss(mode='l1')
+
+
+def np_log_sigmoid(x):
+    return -np.logaddexp(0, -x)
+
+
+@pytest.mark.parametrize('tau', [1.0, 4.0])
+def test_pixel_response_kd_matches_numpy_binary_kl(tau):
+    from kdas.models.losses import PixelResponseKDLoss
+    rng = np.random.default_rng(0)
+    maps = [(rng.normal(0, 6, (2, 1, 5, 7)), rng.normal(0, 6, (2, 1, 5, 7))) for _ in range(2)]
+    expected = 0.
+    for s, t in maps:
+        s, t = s / tau, t / tau
+        p_t = 1 / (1 + np.exp(-t))
+        kl = (p_t * (np_log_sigmoid(t) - np_log_sigmoid(s)) +
+              (1 - p_t) * (np_log_sigmoid(-t) - np_log_sigmoid(-s)))
+        expected += tau**2 * kl.mean()
+    loss = PixelResponseKDLoss(tau=tau, loss_weight=2.)([torch.tensor(s) for s, _ in maps],
+                                                        [torch.tensor(t) for _, t in maps])
+    assert loss.item() == pytest.approx(2 * expected, rel=1e-9)
+    same = PixelResponseKDLoss()([torch.tensor(maps[0][0])], [torch.tensor(maps[0][0])])
+    assert abs(same.item()) < 1e-12
+
+
+def test_channel_wise_divergence_matches_numpy():
+    """Shu et al.: per channel, softmax over positions at temperature tau; tau^2 KL(T || S)
+    summed over positions, averaged over channels and images."""
+    from kdas.models.losses import ChannelWiseDivergenceLoss
+    rng = np.random.default_rng(1)
+    s, t = rng.normal(0, 2, (2, 3, 4, 6)), rng.normal(0, 2, (2, 3, 4, 6))
+    tau = 4.
+    total = 0.
+    for b in range(2):
+        for c in range(3):
+            p_s = np_softmax(s[b, c].ravel() / tau)
+            p_t = np_softmax(t[b, c].ravel() / tau)
+            total += (p_t * (np.log(p_t) - np.log(p_s))).sum()
+    expected = tau**2 * total / (2 * 3)
+    student = torch.tensor(s, requires_grad=True)
+    loss = ChannelWiseDivergenceLoss(tau=tau, loss_weight=3.)([student], [torch.tensor(t)])
+    assert loss.item() == pytest.approx(3 * expected, rel=1e-9)
+    loss.backward()
+    assert student.grad.abs().sum() > 0

@@ -40,7 +40,20 @@ ROWS = {
                    'configs/budget/kdas-publiccode_pvtv2b0_budget.py', 0, True),
     'atonly': ('L_AT only', 'configs/budget/kdas-atonly_pvtv2b0_budget.py', 0, True),
     'sgmonly': ('L_SGM only (KL)', 'configs/budget/kdas-sgmonly_pvtv2b0_budget.py', 0, True),
+    # Objectives tried to make distillation pay under this budget (seed 0 first).
+    'alpha01': ('KDAS, alpha 0.1', 'configs/budget/kdas-alpha01_pvtv2b0_budget.py', 0, True),
+    'balanced': ('KDAS, terms balanced to L_seg', 'configs/budget/kdas-balanced_pvtv2b0_budget.py',
+                 0, True),
+    'warmup': ('KDAS, alpha warm-up (3 epochs)', 'configs/budget/kdas-warmup_pvtv2b0_budget.py',
+               0, True),
+    'pixelkd': ('Pixel-wise response KD (P1, P2)', 'configs/budget/pixelkd_pvtv2b0_budget.py', 0,
+                True),
+    'cwd': ('Channel-wise distillation (decoder features)', 'configs/budget/cwd_pvtv2b0_budget.py',
+            0, True),
 }
+# Distillation terms of the loss table, as logged.
+DISTILL_TERMS = (('distill.loss_at', 'L_AT'), ('distill.loss_sgm', 'L_SGM'),
+                 ('distill.loss_pixel_kd', 'pixel KD'), ('distill.loss_cwd', 'CWD'))
 COLUMNS = (('meanDic', 'mDice'), ('meanIoU', 'mIoU'), ('wFm', 'wFm'), ('Sm', 'Sm'),
            ('meanEm', 'meanEm'), ('mae', 'MAE'), ('Dice@0.5', 'Dice@0.5'))
 
@@ -159,7 +172,8 @@ def loss_scales(work_dir):
 
 def loss_table(args):
     """How large each term is against the segmentation loss, per row."""
-    lines = ['| row | epoch | L_seg (P1 + P2) | L_AT | L_SGM | total |', '|---|---|---|---|---|---|']
+    lines = ['| row | epoch | L_seg (P1 + P2) | ' + ' | '.join(t for _, t in DISTILL_TERMS) +
+             ' | total |', '|---|---|---|' + '---|' * len(DISTILL_TERMS)]
     for name, (label, *_rest) in ROWS.items():
         work = osp.join(args.work_root, name)
         scales = loss_scales(work) if osp.isdir(work) else None
@@ -168,7 +182,7 @@ def loss_table(args):
         for which in ('first', 'last'):
             s = scales[which]
             seg = s.get('decode.loss_structure_p1', 0) + s.get('decode.loss_structure_p2', 0)
-            terms = [s.get(k) for k in ('distill.loss_at', 'distill.loss_sgm')]
+            terms = [s.get(k) for k, _ in DISTILL_TERMS]
             cells = ['-' if t is None else f'{t:.3f}' for t in terms]
             lines.append(f'| {label} | {s["epoch"]} | {seg:.3f} | ' + ' | '.join(cells) +
                          f' | {s["loss"]:.3f} |')

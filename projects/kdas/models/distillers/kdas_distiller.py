@@ -6,7 +6,7 @@ named module outputs through forward hooks while they run and computes the disti
 losses from those records.
 """
 from contextlib import contextmanager
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -61,14 +61,16 @@ class KDASDistiller(BaseModule):
             ``SGMLoss``...). An empty dict trains the student alone.
         loss_inputs (dict[str, list[str]]): loss name -> the record names it compares
             (the same names are looked up in both networks' records).
-        resize_to_input (bool): Upsample each recorded map to the input size first
+        resize_to_input (bool | list[str]): Upsample recorded maps to the input size first
             (bilinear, as Polyp-PVT upsamples its stride-8 logits), so the losses see the
-            full-resolution maps of the paper.
+            full-resolution maps of the paper: all of them (True), none (False), or the
+            named records only (e.g. ``['p1', 'p2']``, leaving decoder features for
+            channel-wise distillation at their own stride-8 size).
     """
 
     def __init__(self, student_recorders: Dict[str, str], teacher_recorders: Dict[str, str],
                  distill_losses: Dict[str, dict], loss_inputs: Dict[str, Sequence[str]],
-                 resize_to_input: bool = True, init_cfg=None):
+                 resize_to_input: Union[bool, Sequence[str]] = True, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if set(distill_losses) != set(loss_inputs):
             raise ValueError(f'distill_losses {sorted(distill_losses)} and loss_inputs '
@@ -84,15 +86,16 @@ class KDASDistiller(BaseModule):
         self.distill_losses = nn.ModuleDict(
             {name: MODELS.build(cfg) for name, cfg in distill_losses.items()})
         self.loss_inputs = {name: list(names) for name, names in loss_inputs.items()}
-        self.resize_to_input = resize_to_input
+        self.resize_to_input = (set(student_recorders) if resize_to_input is True else
+                                set(resize_to_input or ()))
 
     def _maps(self, records: Dict[str, Tensor], names: List[str], size) -> List[Tensor]:
-        maps = [records[name] for name in names]
-        if self.resize_to_input:
-            maps = [
-                m if m.shape[-2:] == size else F.interpolate(
-                    m, size=size, mode='bilinear', align_corners=False) for m in maps
-            ]
+        maps = []
+        for name in names:
+            m = records[name]
+            if name in self.resize_to_input and m.shape[-2:] != size:
+                m = F.interpolate(m, size=size, mode='bilinear', align_corners=False)
+            maps.append(m)
         return maps
 
     def compute_losses(self, input_size) -> Dict[str, Tensor]:

@@ -3,6 +3,7 @@ terms); what is recorded and compared lives in the distiller."""
 from typing import Optional
 
 import torch
+from mmengine.logging import MessageHub
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.utils import OptSampleList, SampleList
@@ -45,12 +46,20 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
         alpha (float): Weight of the distillation terms (0.3 in the paper).
         train_rates, train_base_size, train_label_resize: the multi-scale schedule, see
             :class:`MultiScaleTrainMixin`.
+        alpha_warmup_iters (int): Raise alpha linearly from 0 over the first iterations
+            (MMEngine's iteration count), so the student first learns the labels.
+        balance_terms (bool): Scale each distillation term to the size of the segmentation
+            loss: multiply it by EMA(L_seg) / EMA(term), running means of the detached values
+            (momentum ``balance_momentum``); alpha then sets the real share of the
+            distillation. The means start afresh when a run resumes.
     """
 
     def __init__(self, student: dict, teacher: dict, distiller: dict,
                  teacher_checkpoint: Optional[str] = None, alpha: float = 0.3,
                  train_rates=(1.0, ), train_base_size: int = 352,
-                 train_label_resize: str = 'nearest', data_preprocessor=None, init_cfg=None):
+                 train_label_resize: str = 'nearest', alpha_warmup_iters: int = 0,
+                 balance_terms: bool = False, balance_momentum: float = 0.99,
+                 data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if not 0 <= alpha <= 1:
             raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
@@ -68,6 +77,10 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
         self.train_rates = tuple(train_rates)
         self.train_base_size = train_base_size
         self.train_label_resize = train_label_resize
+        self.alpha_warmup_iters = alpha_warmup_iters
+        self.balance_terms = balance_terms
+        self.balance_momentum = balance_momentum
+        self._running = {}  # term name -> running mean of its detached value
         self._register_state_dict_hook(_strip_student_prefix)
         self._register_load_state_dict_pre_hook(_add_student_prefix)
 
@@ -117,15 +130,36 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
             student_losses = self.student.loss(inputs, data_samples)
         distill_losses = distiller.compute_losses(inputs.shape[-2:])
 
+        alpha = self.current_alpha()
+        if self.balance_terms:
+            seg = self._running_mean('_seg', sum(v for k, v in student_losses.items()
+                                                 if 'loss' in k))
+            distill_losses = {name: value * (seg / max(self._running_mean(name, value), 1e-12))
+                              for name, value in distill_losses.items()}
         losses = {}
         for name, value in student_losses.items():
             # Only loss terms are weighted; accuracies and the like pass through.
-            losses[name] = (1 - self.alpha) * value if 'loss' in name else value
+            losses[name] = (1 - alpha) * value if 'loss' in name else value
         for name, value in distill_losses.items():
             # MMEngine's parse_losses sums only keys containing 'loss'.
             key = f'distill.{name}' if 'loss' in name else f'distill.loss_{name}'
-            losses[key] = self.alpha * value
+            losses[key] = alpha * value
         return losses
+
+    def current_alpha(self) -> float:
+        """alpha, or its linear warm-up from 0 over ``alpha_warmup_iters`` iterations."""
+        if not self.alpha_warmup_iters:
+            return self.alpha
+        done = MessageHub.get_current_instance().get_info('iter', 0)
+        return self.alpha * min(1., done / self.alpha_warmup_iters)
+
+    def _running_mean(self, key: str, value: Tensor) -> float:
+        """The running mean of a detached loss value (a plain number: no gradient)."""
+        value = float(value.detach())
+        previous = self._running.get(key)
+        m = self.balance_momentum
+        self._running[key] = value if previous is None else m * previous + (1 - m) * value
+        return self._running[key]
 
 
 def _strip_student_prefix(module, state_dict, prefix, local_metadata):
