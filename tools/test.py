@@ -80,7 +80,8 @@ class _NotTheMetricDump(logging.Filter):
 
     def filter(self, record):
         message = record.getMessage()
-        return not (message.startswith('Epoch(test)') and '/meanDic' in message)
+        return not (message.startswith(('Epoch(test)', 'Iter(test)')) and
+                    '/meanDic' in message)
 
 
 def keep_metric_dump_off_the_console(logger):

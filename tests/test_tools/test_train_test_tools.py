@@ -51,16 +51,21 @@ def test_sigkill_after_a_checkpoint_then_resume_loses_nothing(tmp_path):
     assert f'Iter(train) [{saved}/8]' not in resumed_log
 
 
+def dist_train_two_processes(cfg, work):
+    """tools/dist_train.sh CONFIG 2 as a user runs it; returns the run's log."""
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
+    result = subprocess.run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work)],
+                            cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return read_log(work)
+
+
 def test_two_process_cpu_training_writes_one_checkpoint(tmp_path):
     # Two scales per batch, so that the multi-scale DDP wrapper is exercised too.
     cfg = write_tiny_config(tmp_path, STUDENT, epochs=1,
                             extra='model = dict(train_rates=(1.0, 1.5), train_base_size=64)\n')
     work = tmp_path / 'work'
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
-    result = subprocess.run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work)],
-                            cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = read_log(work)
+    log = dist_train_two_processes(cfg, work)
     assert 'Distributed training: True' in log and 'GPU number: 2' in log  # i.e. 2 processes
     # 48 training pairs, batch 2: 24 iterations alone, 12 per rank when both train.
     assert 'Epoch(train) [1][12/12]' in log
@@ -83,11 +88,7 @@ def test_two_process_kdas_training_through_the_distillation_segmentor(tmp_path):
         f'model = dict(train_rates=(1.0, 1.5), train_base_size=64, '
         f'teacher_checkpoint="{teacher_path}")\n'))
     work = tmp_path / 'work'
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()))
-    result = subprocess.run(['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', str(work)],
-                            cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = read_log(work)
+    log = dist_train_two_processes(cfg, work)
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
     assert 'distill.loss_at' in log and 'distill.loss_sgm' in log
     state = safe_torch_load(str(work / 'iter_3.pth'))

@@ -49,8 +49,10 @@ class IterTimer(Hook):
 
 
 def random_teacher(cfg, folder):
-    from mmseg.registry import MODELS
     import torch
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
     teacher = MODELS.build(cfg.model.teacher)
     teacher.init_weights()
     path = osp.join(folder, 'random_teacher_for_timing.pth')

@@ -4,14 +4,11 @@ pixel-wise response KD on the logit maps, and channel-wise distillation of featu
 Like the KDAS terms, each takes lists of student and teacher maps, compares the k-th with
 the k-th, and passes gradients to the student only.
 """
-from typing import Sequence
-
-import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .distillation_losses import _check_pairs, spatial_kl
+from .distillation_losses import PairwiseMapLoss, spatial_kl
 
 
 def binary_kl(student: Tensor, teacher: Tensor, tau: float) -> Tensor:
@@ -25,7 +22,7 @@ def binary_kl(student: Tensor, teacher: Tensor, tau: float) -> Tensor:
 
 
 @MODELS.register_module()
-class PixelResponseKDLoss(nn.Module):
+class PixelResponseKDLoss(PairwiseMapLoss):
     """Response-based KD for one-channel logit maps: the binary KL of the temperature-scaled
     sigmoid probabilities at every pixel, summed over the selected maps (P1, P2).
 
@@ -36,19 +33,14 @@ class PixelResponseKDLoss(nn.Module):
     """
 
     def __init__(self, tau: float = 1.0, loss_weight: float = 1.0, loss_name='loss_pixel_kd'):
-        super().__init__()
-        self.tau = tau
-        self.loss_weight = loss_weight
-        self.loss_name = loss_name
+        super().__init__(tau, loss_weight, loss_name)
 
-    def forward(self, student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor]) -> Tensor:
-        _check_pairs(student_maps, teacher_maps)
-        loss = sum(binary_kl(s, t.detach(), self.tau) for s, t in zip(student_maps, teacher_maps))
-        return self.loss_weight * loss
+    def pair_loss(self, student: Tensor, teacher: Tensor) -> Tensor:
+        return binary_kl(student, teacher, self.tau)
 
 
 @MODELS.register_module()
-class ChannelWiseDivergenceLoss(nn.Module):
+class ChannelWiseDivergenceLoss(PairwiseMapLoss):
     """Channel-wise distillation (Shu et al., ICCV 2021; MMRazor's ChannelWiseDivergence):
     each channel becomes a distribution over its H x W positions (softmax at temperature
     tau), and the student's is pulled to the teacher's by KL, tau^2-scaled, averaged over
@@ -62,15 +54,9 @@ class ChannelWiseDivergenceLoss(nn.Module):
     """
 
     def __init__(self, tau: float = 4.0, loss_weight: float = 1.0, loss_name='loss_cwd'):
-        super().__init__()
-        self.tau = tau
-        self.loss_weight = loss_weight
-        self.loss_name = loss_name
+        super().__init__(tau, loss_weight, loss_name)
 
-    def forward(self, student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor]) -> Tensor:
-        _check_pairs(student_maps, teacher_maps)
+    def pair_loss(self, student: Tensor, teacher: Tensor) -> Tensor:
         # spatial_kl sums over channels and averages over the batch; CWD also averages
         # over channels.
-        loss = sum(spatial_kl(s, t.detach(), self.tau) / s.shape[1]
-                   for s, t in zip(student_maps, teacher_maps))
-        return self.loss_weight * loss
+        return spatial_kl(student, teacher, self.tau) / student.shape[1]

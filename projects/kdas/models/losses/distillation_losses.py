@@ -46,8 +46,33 @@ def _check_pairs(student_maps, teacher_maps):
                              'differ in shape')
 
 
+class PairwiseMapLoss(nn.Module):
+    """A loss that compares the k-th student map with the k-th teacher map and sums over
+    the pairs; subclasses define :meth:`pair_loss`. The teacher's maps are detached.
+
+    Args:
+        tau (float): Temperature.
+        loss_weight (float): Multiplier of the loss.
+        loss_name (str): Key in the log.
+    """
+
+    def __init__(self, tau: float, loss_weight: float, loss_name: str):
+        super().__init__()
+        self.tau = tau
+        self.loss_weight = loss_weight
+        self.loss_name = loss_name
+
+    def pair_loss(self, student: Tensor, teacher: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor]) -> Tensor:
+        _check_pairs(student_maps, teacher_maps)
+        return self.loss_weight * sum(
+            self.pair_loss(s, t.detach()) for s, t in zip(student_maps, teacher_maps))
+
+
 @MODELS.register_module()
-class AttentionSupervisionLoss(nn.Module):
+class AttentionSupervisionLoss(PairwiseMapLoss):
     """L_AT = tau^2 * sum_k KL(softmax(A(P_k^T)/tau) || softmax(A(P_k^S)/tau)).
 
     Args:
@@ -57,17 +82,10 @@ class AttentionSupervisionLoss(nn.Module):
     """
 
     def __init__(self, tau: float = 2.0, loss_weight: float = 1.0, loss_name='loss_at'):
-        super().__init__()
-        self.tau = tau
-        self.loss_weight = loss_weight
-        self.loss_name = loss_name
+        super().__init__(tau, loss_weight, loss_name)
 
-    def forward(self, student_maps: Sequence[Tensor], teacher_maps: Sequence[Tensor]) -> Tensor:
-        _check_pairs(student_maps, teacher_maps)
-        loss = sum(
-            spatial_kl(row_self_attention(s), row_self_attention(t.detach()), self.tau)
-            for s, t in zip(student_maps, teacher_maps))
-        return self.loss_weight * loss
+    def pair_loss(self, student: Tensor, teacher: Tensor) -> Tensor:
+        return spatial_kl(row_self_attention(student), row_self_attention(teacher), self.tau)
 
 
 @MODELS.register_module()
