@@ -142,3 +142,19 @@ def trained(tmp_path_factory):
     images = [osp.join(SAMPLE, 'Kvasir-SEG', 'images', f'{s}.jpg') for s in stems]
     masks = [osp.join(SAMPLE, 'Kvasir-SEG', 'masks', f'{s}.png') for s in stems]
     return cfg, str(root / 'work' / 'iter_48.pth'), images, masks
+
+
+@pytest.fixture(scope='session')
+def mmseg_outputs_of():
+    """MMSegmentation's own inference, as a function: (config, checkpoint, image paths) ->
+    stem -> pred_sem_seg (bool H x W)."""
+
+    def infer(cfg, ckpt, images):
+        import numpy as np
+        from mmseg.apis import inference_model, init_model
+        model = init_model(cfg, ckpt, device='cpu')
+        return {osp.splitext(osp.basename(p))[0]:
+                inference_model(model, p).pred_sem_seg.data[0].numpy().astype(bool)
+                for p in images}
+
+    return infer

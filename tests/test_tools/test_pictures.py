@@ -1,5 +1,6 @@
 """What a person sees: overlays, the HTML report (rendered in headless Chromium) and the
 training curves, checked by content."""
+import glob
 import json
 import os.path as osp
 import re
@@ -105,3 +106,24 @@ def test_plot_curves_plots_what_was_logged(tmp_path, trained):
     # run a in matplotlib's C0 (#1f77b4), run b in C1 (#ff7f0e), as BGR
     for bgr in ((180, 119, 31), (14, 127, 255)):
         assert (np.abs(picture.astype(int) - bgr).sum(axis=2) < 30).sum() > 50, bgr
+
+
+def test_show_dir_saves_the_same_drawing(tmp_path, trained, mmseg_outputs_of):
+    """tools/test.py --show-dir draws each image with draw_overlay: the saved PNG equals an
+    independent drawing of MMSegmentation's own prediction against the mask."""
+    cfg, ckpt, images, masks = trained
+    show = tmp_path / 'show'
+    run_tool('tools/test.py', cfg, ckpt, '--work-dir', str(tmp_path / 'test'), '--show-dir',
+             str(show))
+    saved = {osp.basename(p): p for p in glob.glob(str(show / '**' / '*.png'), recursive=True)}
+    assert len(saved) == len(images)
+    predictions = mmseg_outputs_of(cfg, ckpt, images)
+    for image_path, mask_path in zip(images, masks):
+        stem = osp.splitext(osp.basename(image_path))[0]
+        name = next(n for n in saved if stem in n)
+        pred = predictions[stem]
+        gt = cv2.imread(mask_path, cv2.IMREAD_GRAYSCALE) > 127
+        total = pred.sum() + gt.sum()
+        dice = 2 * (pred & gt).sum() / total if total else 1.
+        expected = draw_overlay(cv2.imread(image_path), pred, gt, caption=f'Dice {dice:.3f}')
+        np.testing.assert_array_equal(cv2.imread(saved[name]), expected, err_msg=stem)
