@@ -53,14 +53,15 @@ def plot(runs, out, width=12., height=4.5, dpi=100):
     has_val = any(metrics for _, _, metrics in runs)
     fig, axes = plt.subplots(1, 2 if has_val else 1, figsize=(width, height), dpi=dpi,
                              squeeze=False)
-    styles = ['-', '--', ':', '-.']
+    styles = ['-', '--', ':', '-.', (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3))]
     for index, (label, losses, metrics) in enumerate(runs):
         colour = f'C{index % 10}'
         for j, (key, (x, y)) in enumerate(losses.items()):
-            axes[0, 0].plot(x, y, styles[j % 4], color=colour, label=f'{label}: {key}')
-        for j, (key, (x, y)) in enumerate(metrics.items()):
-            axes[0, 1].plot(x, y, styles[j % 4], color=colour, marker='o', markersize=3,
+            axes[0, 0].plot(x, y, linestyle=styles[j % len(styles)], color=colour,
                             label=f'{label}: {key}')
+        for j, (key, (x, y)) in enumerate(metrics.items()):
+            axes[0, 1].plot(x, y, linestyle=styles[j % len(styles)], color=colour, marker='o',
+                            markersize=3, label=f'{label}: {key}')
     axes[0, 0].set(title='training loss terms', xlabel='iteration', ylabel='loss')
     if has_val:
         axes[0, 1].set(title='validation', xlabel='iteration', ylabel='score')
