@@ -127,3 +127,30 @@ def test_show_dir_saves_the_same_drawing(tmp_path, trained, mmseg_outputs_of):
         dice = 2 * (pred & gt).sum() / total if total else 1.
         expected = draw_overlay(cv2.imread(image_path), pred, gt, caption=f'Dice {dice:.3f}')
         np.testing.assert_array_equal(cv2.imread(saved[name]), expected, err_msg=stem)
+
+
+def test_infer_overlays_with_ground_truth(tmp_path, trained):
+    cfg, ckpt, images, masks = trained
+    src, gts = tmp_path / 'images', tmp_path / 'gt'
+    src.mkdir()
+    gts.mkdir()
+    for image, mask in zip(images[:2], masks[:2]):
+        shutil.copy(image, src)
+        shutil.copy(mask, gts)
+    bad = osp.splitext(osp.basename(images[1]))[0]
+    cv2.imwrite(str(gts / f'{bad}.png'), np.zeros((7, 9), np.uint8))  # wrong size
+    result = run_tool('tools/infer.py', cfg, ckpt, str(src), str(tmp_path / 'out'), '--gt-dir',
+                      str(gts), check=False)
+    assert result.returncode == 1 and f'ground-truth mask {gts}/{bad}.png is 9x7' in (
+        result.stdout + result.stderr)
+    good = osp.splitext(osp.basename(images[0]))[0]
+    image = cv2.imread(images[0])
+    pred = cv2.imread(str(tmp_path / 'out' / 'masks' / f'{good}.png'), 0) > 0
+    gt = cv2.imread(masks[0], 0) > 127
+    dice = 2 * (pred & gt).sum() / (pred.sum() + gt.sum())
+    expected = draw_overlay(image, pred, gt, caption=f'Dice {dice:.3f}').astype(int)
+    written = cv2.imread(str(tmp_path / 'out' / 'overlays' / f'{good}.jpg')).astype(int)
+    assert written.shape == expected.shape
+    assert np.abs(written - expected).mean() < 4  # JPEG
+    # the one whose ground truth is unusable still gets its mask and a plain overlay
+    assert (tmp_path / 'out' / 'masks' / f'{bad}.png').exists()
