@@ -150,7 +150,6 @@ def mmseg_outputs_of():
     stem -> pred_sem_seg (bool H x W)."""
 
     def infer(cfg, ckpt, images):
-        import numpy as np
         from mmseg.apis import inference_model, init_model
         model = init_model(cfg, ckpt, device='cpu')
         return {osp.splitext(osp.basename(p))[0]:
