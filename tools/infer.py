@@ -1,10 +1,12 @@
 """Segment polyps in an image or a folder of images.
 
     python tools/infer.py CONFIG CHECKPOINT INPUT OUTPUT [--threshold T] [--device cpu]
+    python tools/infer.py MODEL.onnx INPUT OUTPUT [--threads 2]
 
 Writes, for each image, ``OUTPUT/masks/<stem>.png`` (0/255, the image's original size: the
 deployed mask, MMSegmentation's ``pred_sem_seg``, or ``probability > T`` with
-``--threshold``) and
+``--threshold``; an exported graph, float32 or int8, runs the same computation in ONNX
+Runtime, see kdas.deploy.segmenter) and
 ``OUTPUT/overlays/<stem>.jpg`` (kdas.visualization.draw_overlay: the predicted region and
 outline over the image at full brightness, a legend below; with ``--gt-dir`` hits, misses
 and false positives in three colours, the truth's outline and the image's Dice). An
@@ -17,10 +19,10 @@ import sys
 
 import cv2
 import numpy as np
-from mmseg.apis import inference_model
+import torch
 from tqdm import tqdm
 
-from kdas.apis import load_segmenter
+from kdas.deploy.segmenter import open_segmenter
 from kdas.datasets.polyp import IMAGE_EXTENSIONS, index_by_stem
 from kdas.datasets.transforms import binarize_polyp_mask
 from kdas.utils import keep_freed_memory, select_device
@@ -49,23 +51,37 @@ def read_ground_truth(path, shape):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description='Polyp segmentation inference')
-    parser.add_argument('config')
-    parser.add_argument('checkpoint')
-    parser.add_argument('input', help='an image or a folder of images')
-    parser.add_argument('output', help='output folder')
+    parser = argparse.ArgumentParser(
+        description='Polyp segmentation inference',
+        usage='%(prog)s (CONFIG CHECKPOINT | MODEL.onnx) INPUT OUTPUT [options]')
+    parser.add_argument('paths', nargs='+', metavar='PATH',
+                        help='CONFIG CHECKPOINT INPUT OUTPUT, or MODEL.onnx INPUT OUTPUT; '
+                        'INPUT is an image or a folder of images, OUTPUT a folder')
     parser.add_argument('--threshold', type=float, default=None,
                         help='probability above which a pixel is polyp (default: the '
                         "model's own, decode_head.threshold, as in pred_sem_seg)")
     parser.add_argument('--gt-dir', help='ground-truth masks (paired by file stem): the '
                         'overlays then show hits, misses and false positives, with the Dice')
     parser.add_argument('--device', default='auto',
-                        help="auto (the GPU if there is one), cuda, cuda:N or cpu")
+                        help="auto (the GPU if there is one), cuda, cuda:N or cpu (configs; "
+                        "an ONNX graph runs on the CPU)")
+    parser.add_argument('--threads', type=int, help='CPU threads for the network '
+                        '(default: PyTorch\'s own choice; 2 for ONNX Runtime)')
     args = parser.parse_args(argv)
+    onnx = args.paths[0].endswith('.onnx')
+    if len(args.paths) != (3 if onnx else 4):
+        parser.error('give CONFIG CHECKPOINT INPUT OUTPUT, or MODEL.onnx INPUT OUTPUT')
+    if onnx:
+        (args.model, args.input, args.output), args.checkpoint = args.paths, None
+        args.device = 'cpu'
+    else:
+        args.model, args.checkpoint, args.input, args.output = args.paths
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.threshold is not None and not 0 < args.threshold < 1:
         sys.exit('error: --threshold must lie strictly between 0 and 1')
 
-    if not args.device.startswith('cuda:'):
+    if not onnx and not args.device.startswith('cuda:'):
         args.device = select_device(args.device)
     images = list_inputs(args.input)
     gt_index = {}
@@ -79,8 +95,8 @@ def main(argv=None):
     if args.device == 'cpu':
         keep_freed_memory()  # every image reuses the last one's activations: no page faults
     try:
-        model = load_segmenter(args.config, args.checkpoint, device=args.device)
-    except (FileNotFoundError, RuntimeError) as err:
+        segment = open_segmenter(args.model, args.checkpoint, args.device, args.threads or 2)
+    except (FileNotFoundError, RuntimeError, ValueError) as err:
         sys.exit(f'error: {err}')
     os.makedirs(osp.join(args.output, 'masks'), exist_ok=True)
     os.makedirs(osp.join(args.output, 'overlays'), exist_ok=True)
@@ -91,13 +107,11 @@ def main(argv=None):
             failed.append(path)
             tqdm.write(f'skipped {path}: unreadable (corrupt or not an image)')
             continue
-        result = inference_model(model, image)
-        # mmseg's postprocess_result has already applied the sigmoid: seg_logits holds
-        # probabilities and pred_sem_seg the mask at the model's threshold.
+        prediction = segment(image)
         if args.threshold is None:
-            mask = result.pred_sem_seg.data[0].cpu().numpy().astype(bool)
+            mask = prediction.mask
         else:
-            mask = result.seg_logits.data[0].cpu().numpy() > args.threshold
+            mask = prediction.prob.numpy() > args.threshold
         mask = mask.astype(np.uint8) * 255
         stem = osp.splitext(osp.basename(path))[0]
         cv2.imwrite(osp.join(args.output, 'masks', f'{stem}.png'), mask)

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from kdas.apis import ProbabilityModel, export_onnx, load_segmenter
+from kdas.apis import DeployModel, export_onnx, load_segmenter
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_IMAGES = osp.join(REPO, 'data', 'polyp_sample', 'Kvasir-SEG', 'images')
@@ -46,7 +46,7 @@ def verify(model, output_file, inputs, tolerance=1e-4):
     worst = 0.
     for batch in (inputs[:1], inputs[:2]):
         with torch.no_grad():
-            expected = model(batch).numpy()
+            expected = model(batch)[0].numpy()
         got = session.run(['prob'], {'input': batch.numpy()})[0]
         if got.shape != expected.shape:
             raise AssertionError(f'ONNX output {got.shape} != PyTorch {expected.shape}')
@@ -71,7 +71,7 @@ def main(argv=None):
         segmentor = load_segmenter(args.config, args.checkpoint, device='cpu')
     except (FileNotFoundError, RuntimeError) as err:
         sys.exit(f'error: {err}')
-    model = ProbabilityModel(segmentor).eval()
+    model = DeployModel(segmentor).eval()
     export_onnx(model, args.output_file, tuple(args.shape))
     print(f'exported {args.output_file} (input B x 3 x {args.shape[0]} x {args.shape[1]}, '
           'dynamic batch)')

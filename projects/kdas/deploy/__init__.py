@@ -1,0 +1,1 @@
+"""Deployment: frame segmenters (PyTorch, ONNX Runtime), video, int8 quantisation."""

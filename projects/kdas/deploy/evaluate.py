@@ -1,0 +1,85 @@
+"""Test-set scores of a frame segmenter (any backend) with the project's protocol.
+
+The same columns as ``tools/test.py``: each image's probability map at its own size,
+min-max normalised to 8 bits for the threshold-swept columns, and the deployed mask for
+Dice@0.5 / IoU@0.5. Used to accept or refuse a quantised graph against its float32 source.
+"""
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+
+from ..datasets.polyp import TEST_SUBSETS, TRAIN_SUBSETS, pair_folder
+from ..datasets.transforms import binarize_polyp_mask
+from ..evaluation.protocol import aggregate, mask_overlap, score_image, to_8bit_prediction
+
+
+def subset_pairs(data_root: str, subsets: Sequence[dict] = TEST_SUBSETS,
+                 require: bool = False) -> Dict[str, List[dict]]:
+    """name -> image/mask pairs of each subset present under ``data_root`` (all of them
+    when ``require``)."""
+    found = {}
+    for subset in subsets:
+        folder = osp.join(data_root, subset['folder'])
+        if not osp.isdir(folder):
+            if require:
+                raise FileNotFoundError(f'{subset["name"]}: {folder} does not exist')
+            continue
+        split = subset.get('split')
+        found[subset['name']] = pair_folder(folder, split and osp.join(data_root, split),
+                                            subset['name'])
+    if not found:
+        raise FileNotFoundError(f'none of {", ".join(s["folder"] for s in subsets)} is in '
+                                f'{data_root}')
+    return found
+
+
+def calibration_images(data_root: str, count: int) -> List[str]:
+    """``count`` training images spread evenly over the training split of ``data_root``."""
+    paths = [p['img_path'] for pairs in subset_pairs(data_root, TRAIN_SUBSETS).values()
+             for p in pairs]
+    if count >= len(paths):
+        return paths
+    return [paths[i] for i in np.linspace(0, len(paths) - 1, count).round().astype(int)]
+
+
+def read_pair(pair: dict):
+    image = cv2.imread(pair['img_path'], cv2.IMREAD_COLOR)
+    if image is None:
+        raise OSError(f'cannot read image {pair["img_path"]}')
+    gt = cv2.imread(pair['seg_map_path'], cv2.IMREAD_UNCHANGED)
+    if gt is None:
+        raise OSError(f'cannot read mask {pair["seg_map_path"]}')
+    return image, binarize_polyp_mask(gt).astype(bool)
+
+
+def evaluate_segmenters(segmenters: dict, data_root: str, limit: Optional[int] = None):
+    """Scores each segmenter on every test set under ``data_root``, on the same images.
+
+    Returns ``(scores, agreement)``: ``scores[name][dataset]`` the protocol's columns;
+    ``agreement[name][dataset]`` the mean per-image Dice of that segmenter's masks against
+    the first segmenter's (1 for the first).
+    """
+    names = list(segmenters)
+    per_image = {n: {} for n in names}
+    agree = {n: {} for n in names}
+    for dataset, pairs in subset_pairs(data_root).items():
+        pairs = pairs[:limit] if limit else pairs
+        for name in names:
+            per_image[name][dataset] = []
+            agree[name][dataset] = []
+        for pair in pairs:
+            image, gt = read_pair(pair)
+            first_mask = None
+            for name in names:
+                prediction = segmenters[name](image)
+                per_image[name][dataset].append(
+                    score_image(to_8bit_prediction(prediction.prob.numpy()), gt,
+                                mask=prediction.mask))
+                if first_mask is None:
+                    first_mask = prediction.mask
+                agree[name][dataset].append(mask_overlap(prediction.mask, first_mask)[0])
+    scores = {n: {d: aggregate(s) for d, s in per_image[n].items()} for n in names}
+    agreement = {n: {d: float(np.mean(v)) for d, v in agree[n].items()} for n in names}
+    return scores, agreement
