@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/benchmark.py CONFIG [CHECKPOINT] [--threads 2]
         [--shape 352 352] [--batch 16] [--repeats 20] [--trials 3] [--no-onnx]
-        [--profile] [--reference] [--tuned-allocator] [--out results.json]
+        [--int8] [--video] [--profile] [--reference] [--tuned-allocator] [--out results.json]
 
 A distillation config benchmarks its student and its teacher side by side. Each row is
 measured ``--trials`` times, each time in a fresh process, the rows taking turns; a
@@ -15,7 +15,14 @@ The row "kdas, freed memory kept" is this project's code as ``tools/infer.py`` r
 the CPU, with ``kdas.utils.keep_freed_memory`` (glibc keeps large freed blocks instead of
 unmapping them); ``--tuned-allocator`` applies that to every row, so the ratio compares the
 code alone. CUDA rows are added when a GPU is present. ``--profile`` prints the operators that
-dominate the first network's CPU time.
+dominate the first network's CPU time (and the int8 graph's, with ``--int8``).
+
+``--int8`` adds the statically quantised graph (kdas.deploy.quantize, calibrated on the
+embedded sample's training images; latency does not depend on the calibration's quality).
+``--video`` adds the video pipeline of ``tools/infer_video.py`` for each CPU runtime of the
+first network: a ``--video-frames`` clip at the input size (mp4v), decoded, segmented,
+drawn and encoded to mp4v with the stages overlapped; frames per second end to end and of
+the network alone, median over the trials.
 """
 import argparse
 import contextlib
@@ -33,13 +40,17 @@ import torch
 from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
-from kdas.apis import ProbabilityModel, export_onnx
+from kdas.apis import DeployModel, ProbabilityModel, export_onnx
 from kdas.utils import keep_freed_memory
 from kdas.models.backbones.pvt_v2 import (Block, DWConv, MixFFN, OverlapPatchEmbed, PVTv2,
                                           SpatialReductionAttention)
 
 REFERENCE = 'PyTorch eager (reference)'
 KEPT = 'PyTorch eager (kdas, freed memory kept)'
+ONNX = 'ONNX Runtime'
+INT8 = 'ONNX Runtime int8'
+SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'data', 'polyp_sample')
 
 
 def build_networks(config, checkpoint):
@@ -166,10 +177,24 @@ def eager_runner(net, reference):
     return run
 
 
-def onnx_session(net, shape, threads, tmp_dir, profile=False):
-    import onnxruntime as ort
+def export_graph(net, shape, tmp_dir, int8=False):
+    """The deployment graph of ``net`` (a ProbabilityModel), quantised with ``int8``."""
     path = os.path.join(tmp_dir, 'model.onnx')
-    export_onnx(net, path, shape)
+    export_onnx(DeployModel(net.segmentor).eval(), path, shape)
+    if not int8:
+        return path
+    from kdas.deploy.evaluate import calibration_images
+    from kdas.deploy.quantize import quantize_int8
+    from kdas.deploy.segmenter import OnnxSegmenter
+    int8_path = os.path.join(tmp_dir, 'model.int8.onnx')
+    quantize_int8(path, int8_path, calibration_images(SAMPLE, 32),
+                  OnnxSegmenter(path).preprocess)
+    return int8_path
+
+
+def onnx_session(net, shape, threads, tmp_dir, profile=False, int8=False):
+    import onnxruntime as ort
+    path = export_graph(net, shape, tmp_dir, int8)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -179,9 +204,9 @@ def onnx_session(net, shape, threads, tmp_dir, profile=False):
     return ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
 
 
-def onnx_runner(net, shape, threads, tmp_dir):
-    session = onnx_session(net, shape, threads, tmp_dir)
-    return lambda x: session.run(None, {'input': x.cpu().numpy()})
+def onnx_runner(net, shape, threads, tmp_dir, int8=False):
+    session = onnx_session(net, shape, threads, tmp_dir, int8=int8)
+    return lambda x: session.run(['prob'], {'input': x.cpu().numpy()})
 
 
 def measure(args, network, runtime, device):
@@ -192,8 +217,8 @@ def measure(args, network, runtime, device):
     net = ProbabilityModel(build_networks(args.config, args.checkpoint)[network])
     net = net.eval().to(device)
     with tempfile.TemporaryDirectory() as tmp_dir:
-        if runtime == 'ONNX Runtime':
-            run = onnx_runner(net, args.shape, args.threads, tmp_dir)
+        if runtime in (ONNX, INT8):
+            run = onnx_runner(net, args.shape, args.threads, tmp_dir, int8=runtime == INT8)
         else:
             run = eager_runner(net, reference=runtime == REFERENCE)
         sync = torch.cuda.synchronize if device.startswith('cuda') else (lambda: None)
@@ -223,10 +248,47 @@ def profile(net, shape, rows=15):
     print(prof.key_averages().table(sort_by='self_cpu_time_total', row_limit=rows))
 
 
-def profile_onnx(net, shape, threads, rows=15):
+def write_clip(path, shape, frames):
+    """A clip of sample images at ``shape`` (H, W), mp4v, 30 frames/s."""
+    import cv2
+    from kdas.deploy.evaluate import calibration_images
+    images = [cv2.resize(cv2.imread(p), (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+              for p in calibration_images(SAMPLE, 16)]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 30, (shape[1], shape[0]))
+    for i in range(frames):
+        writer.write(images[i % len(images)])
+    writer.release()
+
+
+def measure_video(args, network, runtime, clip):
+    """The video pipeline's frames per second, end to end and of the network alone."""
+    from kdas.deploy.segmenter import OnnxSegmenter, TorchSegmenter
+    from kdas.deploy.video import VideoSink, VideoSource, segment_stream
+    torch.set_num_threads(args.threads)
+    keep_freed_memory()  # as tools/infer_video.py runs on the CPU
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        if runtime in (ONNX, INT8):
+            net = ProbabilityModel(build_networks(args.config, args.checkpoint)[network])
+            segmenter = OnnxSegmenter(export_graph(net.eval(), args.shape, tmp_dir,
+                                                   int8=runtime == INT8), args.threads)
+        else:
+            cfg = Config.fromfile(args.config)
+            cfg.test_pipeline = [dict(t, scale=args.shape[::-1]) if t['type'] == 'Resize'
+                                 else t for t in cfg.test_pipeline]
+            segmenter = TorchSegmenter(cfg, args.checkpoint)
+        source = VideoSource(clip)
+        stats = segment_stream(segmenter, source.frames(),
+                               VideoSink(os.path.join(tmp_dir, 'out.mp4'), source.fps))
+        source.release()
+    if stats.errors:
+        raise RuntimeError('; '.join(stats.errors))
+    return stats.fps, stats.network_fps, stats.frames_written
+
+
+def profile_onnx(net, shape, threads, rows=15, int8=False):
     """ONNX Runtime's own profiler, kernel time summed per operator type over 5 runs."""
     with tempfile.TemporaryDirectory() as tmp_dir:
-        session = onnx_session(net, shape, threads, tmp_dir, profile=True)
+        session = onnx_session(net, shape, threads, tmp_dir, profile=True, int8=int8)
         x = torch.randn(1, 3, *shape).numpy()
         for _ in range(8):
             session.run(None, {'input': x})
@@ -241,7 +303,8 @@ def profile_onnx(net, shape, threads, rows=15):
             op = event['args']['op_name']
             per_op[op] = per_op.get(op, 0) + event['dur']
     total = sum(per_op.values())
-    print(f'ONNX Runtime: {total / 5 / 1e3:.1f} ms of kernel time per run (5 runs after warm-up)')
+    print(f'{INT8 if int8 else ONNX}: {total / 5 / 1e3:.1f} ms of kernel time per run '
+          '(5 runs after warm-up)')
     for op, dur in sorted(per_op.items(), key=lambda kv: -kv[1])[:rows]:
         print(f'{op:32} {100 * dur / total:5.1f} %')
 
@@ -257,6 +320,10 @@ def main(argv=None):
     parser.add_argument('--trials', type=int, default=3,
                         help='fresh-process measurements per row (the median is reported)')
     parser.add_argument('--no-onnx', action='store_true')
+    parser.add_argument('--int8', action='store_true', help='add the int8 ONNX graph')
+    parser.add_argument('--video', action='store_true',
+                        help='add the video pipeline (tools/infer_video.py) per CPU runtime')
+    parser.add_argument('--video-frames', type=int, default=150)
     parser.add_argument('--reference', action='store_true',
                         help='also time the public code\'s formulation, in the same run')
     parser.add_argument('--tuned-allocator', action='store_true',
@@ -272,16 +339,29 @@ def main(argv=None):
     # --trials rounds: in one process, oneDNN's caches and the allocator carry state from
     # one formulation to the next and skew whichever runs second.
     runtimes = ['PyTorch eager (kdas)'] + ([] if args.tuned_allocator else [KEPT]) + (
-        [REFERENCE] if args.reference else []) + ([] if args.no_onnx else ['ONNX Runtime'])
+        [REFERENCE] if args.reference else []) + ([] if args.no_onnx else [ONNX]) + (
+            [INT8] if args.int8 else [])
     networks = build_networks(args.config, args.checkpoint)
     jobs = [(name, runtime, device) for name in networks for device in devices
-            for runtime in runtimes if device == 'cpu' or runtime not in ('ONNX Runtime', KEPT)]
+            for runtime in runtimes if device == 'cpu' or runtime not in (ONNX, INT8, KEPT)]
     samples = {job: [] for job in jobs}
+    first = next(iter(networks))
+    video_runtimes = [r for r in ('PyTorch eager (kdas)', ONNX, INT8)
+                      if r in runtimes] if args.video else []
+    video = {runtime: [] for runtime in video_runtimes}
     context = multiprocessing.get_context('spawn')
-    for _ in range(args.trials):
-        for job in jobs:
-            with ProcessPoolExecutor(1, mp_context=context) as pool:
-                samples[job].append(pool.submit(measure, args, *job).result())
+    with tempfile.TemporaryDirectory() as clip_dir:
+        clip = os.path.join(clip_dir, 'clip.mp4')
+        if video:
+            write_clip(clip, shape, args.video_frames)
+        for _ in range(args.trials):
+            for job in jobs:
+                with ProcessPoolExecutor(1, mp_context=context) as pool:
+                    samples[job].append(pool.submit(measure, args, *job).result())
+            for runtime in video:
+                with ProcessPoolExecutor(1, mp_context=context) as pool:
+                    video[runtime].append(
+                        pool.submit(measure_video, args, first, runtime, clip).result())
     rows = []
     for (name, runtime, device), values in samples.items():
         net = ProbabilityModel(networks[name]).eval()
@@ -291,11 +371,18 @@ def main(argv=None):
                          latency_ms=statistics.median(v[0] for v in values) * 1e3,
                          throughput_img_s=args.batch / statistics.median(v[1] for v in values),
                          trials=len(values)))
+    video_rows = [dict(network=first, runtime=runtime, source=f'{shape[1]}x{shape[0]} mp4v',
+                       frames=values[0][2],
+                       fps_end_to_end=statistics.median(v[0] for v in values),
+                       fps_network=statistics.median(v[1] for v in values), trials=len(values))
+                  for runtime, values in video.items()]
     if args.profile:
-        name = next(iter(networks))
-        profile(ProbabilityModel(networks[name]).eval(), shape)
+        profile(ProbabilityModel(networks[first]).eval(), shape)
         if not args.no_onnx:
-            profile_onnx(ProbabilityModel(networks[name]).eval(), shape, args.threads)
+            profile_onnx(ProbabilityModel(networks[first]).eval(), shape, args.threads)
+        if args.int8:
+            profile_onnx(ProbabilityModel(networks[first]).eval(), shape, args.threads,
+                         int8=True)
 
     header = (f'{"network":8} {"params(M)":>9} {"GFLOPs":>7} {"runtime":40} {"device":6} '
               f'{"latency b1 (ms)":>15} {"thr. b%d (img/s)" % args.batch:>17}')
@@ -313,9 +400,15 @@ def main(argv=None):
                 if r['network'] == name and r['device'] == 'cpu' and r is not ref:
                     print(f'{name}: {r["runtime"]} latency = '
                           f'{r["latency_ms"] / ref["latency_ms"]:.2f} x reference')
+    if video_rows:
+        print(f'video pipeline ({first}; decode + preprocess + network + draw + encode, '
+              f'overlapped; {video_rows[0]["frames"]} frames at {video_rows[0]["source"]})')
+        print(f'{"runtime":40} {"end to end (frames/s)":>22} {"network alone (frames/s)":>25}')
+        for r in video_rows:
+            print(f'{r["runtime"]:40} {r["fps_end_to_end"]:22.1f} {r["fps_network"]:25.1f}')
     if args.out:
         with open(args.out, 'w') as f:
-            json.dump(rows, f, indent=1)
+            json.dump(rows + video_rows, f, indent=1)
     return 0
 
 

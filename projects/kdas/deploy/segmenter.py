@@ -10,7 +10,7 @@ time) and lets the network's own time be measured apart from the rest.
 """
 import os.path as osp
 import time
-from typing import NamedTuple, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -89,7 +89,7 @@ class TorchSegmenter(FrameSegmenter):
     """A config and checkpoint, loaded strictly (:func:`kdas.apis.load_segmenter`)."""
     backend = 'PyTorch'
 
-    def __init__(self, config, checkpoint: str, device: str = 'cpu'):
+    def __init__(self, config, checkpoint: Optional[str], device: str = 'cpu'):
         from mmengine.config import Config
 
         from ..apis import load_segmenter

@@ -215,8 +215,10 @@ def segment_stream(segment: Callable, frames: Iterator[np.ndarray], sink: VideoS
                                 pass
                 elif not _put(to_segment, (index, frame), stop):
                     break
-        except Exception as err:  # reported by the caller, with the frames written kept
-            fail('reading', err)
+        except Exception as err:
+            # a bad frame ends the stream: the frames before it are still segmented and
+            # written, so the error is recorded without stopping the other stages
+            stats.errors.append(f'reading: {err}')
         finally:
             _put(to_segment, _END, stop)
 
