@@ -125,6 +125,10 @@ class OnnxSegmenter(FrameSegmenter):
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # ONNX Runtime's threads otherwise spin between runs, taking the cores that decoding,
+        # drawing and encoding need: on 2 cores the int8 video pipeline went from 24-25 to
+        # 30 frames/s without spinning (docs/benchmarks.md, "Video").
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         try:
             self.session = ort.InferenceSession(path, options,
                                                 providers=['CPUExecutionProvider'])
