@@ -1,9 +1,12 @@
+import argparse
 import importlib.util
 import json
 import os
 import os.path as osp
 import subprocess
 import sys
+
+import pytest
 
 from tests.conftest import REPO
 
@@ -84,3 +87,56 @@ def test_update_doc_replaces_only_the_marked_tables(tmp_path):
     assert doc.read_text() == ('intro\n<!-- results-table:start -->\n| a |\n'
                                '<!-- results-table:end -->\nmiddle\n<!-- loss-table:start -->\n'
                                '| b |\n<!-- loss-table:end -->\nend\n')
+
+
+def test_seed_rows_resolve_to_their_objective():
+    script = load_script()
+    assert script.resolve_row('student-s2')[1:] == (
+        'configs/budget/polyppvt_pvtv2b0_budget.py', 2, False)
+    label, config, seed, needs_teacher = script.resolve_row('balanced-s1')
+    assert (config, seed, needs_teacher) == (
+        'configs/budget/kdas-balanced_pvtv2b0_budget.py', 1, True)
+    assert label.endswith('(seed 1)') and 'balanced' in label
+    assert script.resolve_row('publiccode') == script.ROWS['publiccode']
+    with pytest.raises(ValueError, match='unknown row'):
+        script.resolve_row('nonsense-s1')
+    with pytest.raises(ValueError, match='unknown row'):
+        script.resolve_row('teacher-s1')  # one teacher for every row
+
+
+def write_row(root, name, per_image):
+    """A finished row: per-image Dice@0.5 / mDice on both test sets, and their means."""
+    test = root / name / 'test'
+    test.mkdir(parents=True)
+    table = {ds: {img: {'Dice@0.5': d, 'meanDic': d - 0.01} for img, d in scores.items()}
+             for ds, scores in per_image.items()}
+    (test / 'polyp_metrics_per_image.json').write_text(json.dumps(table))
+    means = {ds: {'Dice@0.5': sum(s.values()) / len(s),
+                  'meanDic': sum(s.values()) / len(s) - 0.01} for ds, s in per_image.items()}
+    (test / 'polyp_metrics.json').write_text(json.dumps(means))
+
+
+def test_seed_spread_and_paired_comparison_tables(tmp_path):
+    script = load_script()
+    images = [f'im{i}' for i in range(40)]
+    base = {i: 0.5 + 0.01 * k for k, i in enumerate(images)}
+    for seed, shift in ((0, 0.0), (1, 0.02)):
+        write_row(tmp_path, f'student-s{seed}',
+                  {ds: {i: v + shift for i, v in base.items()} for ds in
+                   ('Kvasir', 'CVC-ClinicDB')})
+        # balanced gains exactly 0.03 on every image of every seed
+        write_row(tmp_path, 'balanced' if seed == 0 else f'balanced-s{seed}',
+                  {ds: {i: v + shift + 0.03 for i, v in base.items()} for ds in
+                   ('Kvasir', 'CVC-ClinicDB')})
+    args = argparse.Namespace(work_root=str(tmp_path))
+    rows = script.table_rows(args)
+    assert rows.index('balanced-s1') == rows.index('balanced') + 1
+    seeds = script.seeds_table(args)
+    student = next(ln for ln in seeds.splitlines() if ln.startswith('| Student alone'))
+    mb = sum(base.values()) / len(base)  # seeds 0 and 1 shift it by 0 and 0.02
+    cells = f'{mb:.3f} +- 0.010 | {mb + 0.01:.3f} +- 0.010'
+    assert student == f'| Student alone, PVTv2-B0 | 0, 1 | {cells} | {cells} |'
+    comparison = script.comparison_table(args, draws=200)
+    line = next(ln for ln in comparison.splitlines() if 'balanced' in ln)
+    assert line.count('+0.030 [+0.030, +0.030]') == 4  # a constant gain: no width
+    assert '| 0, 1 |' in line

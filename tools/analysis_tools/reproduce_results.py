@@ -4,6 +4,13 @@
         --work-root ~/.cache/kdas/results [--rows teacher student-s0 ...] [--table-only]
         [--update-doc docs/results.md] [--figures docs/figures] [--threads 1]
 
+A row is a name of ``ROWS``; ``NAME-sK`` runs a row's objective with seed K (e.g.
+``balanced-s1``, ``student-s2``), so any objective can get the seeds of the final comparison.
+Rows are tested with per-image scores; a finished row without them is re-tested (a minute).
+The tables then give, per objective, the mean and spread over its seeds and a paired
+bootstrap interval of its per-image difference to the student alone
+(kdas.evaluation.paired), over the seeds both have.
+
 Rows run one after another; each trains with tools/train.py (resuming from its last
 checkpoint when interrupted), is tested with tools/test.py, and records its wall time. Run
 it again after an interruption: finished rows are skipped. Several instances may share a
@@ -51,6 +58,52 @@ ROWS = {
     'cwd': ('Channel-wise distillation (decoder features)', 'configs/budget/cwd_pvtv2b0_budget.py',
             0, True),
 }
+SEEDED = re.compile(r'^(.+)-s(\d+)$')
+STUDENT = 'student'
+
+
+def row_base(name):
+    """(objective, seed) of a row name: ``kdas-s1`` -> (``kdas``, 1); no suffix: seed 0."""
+    match = SEEDED.match(name)
+    return (match.group(1), int(match.group(2))) if match else (name, 0)
+
+
+def resolve_row(name):
+    """(label, config, seed, needs the teacher) of a ROWS name or of ``ROWNAME-sK``."""
+    if name in ROWS:
+        return ROWS[name]
+    base, seed = row_base(name)
+    for known, (label, config, _seed, needs_teacher) in ROWS.items():
+        if row_base(known)[0] == base and known != TEACHER:
+            return (re.sub(r' \(seed \d+\)$', '', label) + f' (seed {seed})', config, seed,
+                    needs_teacher)
+    raise ValueError(f'unknown row {name!r}: use one of {", ".join(ROWS)}, or NAME-sK for a '
+                     'seed K of one of them')
+
+
+def table_rows(args):
+    """ROWS, then every other finished row in the work root, next to its objective."""
+    names = list(ROWS)
+    if osp.isdir(args.work_root):
+        for entry in sorted(os.listdir(args.work_root)):
+            if entry in names or not osp.isfile(metrics_path(args, entry)):
+                continue
+            try:
+                resolve_row(entry)
+            except ValueError:
+                continue
+            names.append(entry)
+    order = {}
+    for i, name in enumerate(names):
+        order.setdefault(row_base(name)[0], i)
+    return sorted(names, key=lambda n: (order[row_base(n)[0]], row_base(n)[1]))
+
+
+def metrics_path(args, name, per_image=False):
+    return osp.join(args.work_root, name, 'test',
+                    'polyp_metrics_per_image.json' if per_image else 'polyp_metrics.json')
+
+
 # Distillation terms of the loss table, as logged.
 DISTILL_TERMS = (('distill.loss_at', 'L_AT'), ('distill.loss_sgm', 'L_SGM'),
                  ('distill.loss_pixel_kd', 'pixel KD'), ('distill.loss_cwd', 'CWD'))
@@ -87,8 +140,11 @@ def claim(work):
 
 def run_row(name, args):
     work = osp.join(args.work_root, name)
-    metrics = osp.join(work, 'test', 'polyp_metrics.json')
+    metrics = metrics_path(args, name)
     if osp.isfile(metrics):
+        if not osp.isfile(metrics_path(args, name, per_image=True)):
+            print(f'[{name}] re-testing for per-image scores')
+            test_row(name, work, args)
         print(f'[{name}] done already ({metrics})')
         return
     os.makedirs(work, exist_ok=True)
@@ -102,7 +158,7 @@ def run_row(name, args):
 
 
 def train_and_test(name, work, args):
-    _label, config, seed, needs_teacher = ROWS[name]
+    _label, config, seed, needs_teacher = resolve_row(name)
     options = [f'randomness.seed={seed}'] + [
         f'{loader}.dataset.data_root={args.data_root}'
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -117,12 +173,20 @@ def train_and_test(name, work, args):
     if last_checkpoint(work):
         cmd.append('--resume')
     print(f'[{name}] {" ".join(cmd)}', flush=True)
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads)) if args.threads else None
-    subprocess.run(cmd, cwd=REPO, check=True, env=env)
+    subprocess.run(cmd, cwd=REPO, check=True, env=thread_env(args))
+    test_row(name, work, args)
+
+
+def thread_env(args):
+    return dict(os.environ, OMP_NUM_THREADS=str(args.threads)) if args.threads else None
+
+
+def test_row(name, work, args):
+    config = resolve_row(name)[1]
     subprocess.run([sys.executable, 'tools/test.py', config, last_checkpoint(work),
-                    '--work-dir', osp.join(work, 'test'), '--cfg-options',
+                    '--work-dir', osp.join(work, 'test'), '--per-image', '--cfg-options',
                     f'test_dataloader.dataset.data_root={args.data_root}'],
-                   cwd=REPO, check=True, env=env)
+                   cwd=REPO, check=True, env=thread_env(args))
 
 
 def training_seconds(work_dir):
@@ -174,7 +238,8 @@ def loss_table(args):
     """How large each term is against the segmentation loss, per row."""
     lines = ['| row | epoch | L_seg (P1 + P2) | ' + ' | '.join(t for _, t in DISTILL_TERMS) +
              ' | total |', '|---|---|---|' + '---|' * len(DISTILL_TERMS)]
-    for name, (label, *_rest) in ROWS.items():
+    for name in table_rows(args):
+        label = resolve_row(name)[0]
         work = osp.join(args.work_root, name)
         scales = loss_scales(work) if osp.isdir(work) else None
         if scales is None:
@@ -193,8 +258,9 @@ def table(args):
     lines = ['| row | train wall time | s/iter | ' + ' | '.join(
         f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB') for _, col in COLUMNS) + ' |']
     lines.append('|' + '---|' * (3 + 2 * len(COLUMNS)))
-    for name, (label, *_rest) in ROWS.items():
-        path = osp.join(args.work_root, name, 'test', 'polyp_metrics.json')
+    for name in table_rows(args):
+        label = resolve_row(name)[0]
+        path = metrics_path(args, name)
         if not osp.isfile(path):
             lines.append(f'| {label} | not run | - | ' + ' | '.join(['-'] * 2 * len(COLUMNS)) +
                          ' |')
@@ -216,8 +282,8 @@ def figures(args, out_dir):
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
     from plot_curves import plot, series
     os.makedirs(out_dir, exist_ok=True)
-    finished = [(name, label) for name, (label, *_rest) in ROWS.items()
-                if osp.isfile(osp.join(args.work_root, name, 'test', 'polyp_metrics.json'))]
+    finished = [(name, resolve_row(name)[0]) for name in table_rows(args)
+                if osp.isfile(metrics_path(args, name))]
     if not finished:
         return []
     runs = [(label, *series(osp.join(args.work_root, name), losses=['loss']))
@@ -244,6 +310,62 @@ def figures(args, out_dir):
     return [curves, bars]
 
 
+def seeds_table(args):
+    """Mean and spread (half the range) over the seeds of each objective with two or more."""
+    by_base = {}
+    for name in table_rows(args):
+        if osp.isfile(metrics_path(args, name)) and name != TEACHER:
+            by_base.setdefault(row_base(name)[0], []).append(name)
+    keys = (('meanDic', 'mDice'), ('Dice@0.5', 'Dice@0.5'))
+    lines = ['| objective | seeds | ' + ' | '.join(f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB')
+                                                 for _, col in keys) + ' |',
+             '|---|---|' + '---|' * 4]
+    for base, names in by_base.items():
+        if len(names) < 2:
+            continue
+        results = [json.load(open(metrics_path(args, n))) for n in names]
+        cells = []
+        for ds in ('Kvasir', 'CVC-ClinicDB'):
+            for key, _ in keys:
+                values = [r[ds][key] for r in results]
+                cells.append(f'{statistics.mean(values):.3f} +- '
+                             f'{(max(values) - min(values)) / 2:.3f}')
+        label = re.sub(r' \(seed \d+\)$', '', resolve_row(names[0])[0])
+        seeds = ', '.join(str(row_base(n)[1]) for n in names)
+        lines.append(f'| {label} | {seeds} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def comparison_table(args, draws=10000):
+    """Each objective against the student alone: the mean per-image difference (Dice@0.5,
+    mDice) with its 95 % paired bootstrap interval over images and shared seeds."""
+    from kdas.evaluation.paired import paired_bootstrap, paired_differences
+    per_image = {}
+    for name in table_rows(args):
+        path = metrics_path(args, name, per_image=True)
+        if osp.isfile(path) and name != TEACHER:
+            base, seed = row_base(name)
+            per_image.setdefault(base, {})[seed] = json.load(open(path))
+    student = per_image.get(STUDENT, {})
+    lines = ['| objective vs student alone | seeds | ' + ' | '.join(
+        f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB') for col in ('Dice@0.5', 'mDice')) + ' |',
+        '|---|---|' + '---|' * 4]
+    for base, seeds in per_image.items():
+        shared = sorted(set(seeds) & set(student))
+        if base == STUDENT or not shared:
+            continue
+        cells = []
+        for ds in ('Kvasir', 'CVC-ClinicDB'):
+            for key in ('Dice@0.5', 'meanDic'):
+                diffs = paired_differences([seeds[k][ds] for k in shared],
+                                           [student[k][ds] for k in shared], key)
+                mean, low, high = paired_bootstrap(diffs, draws=draws)
+                cells.append(f'{mean:+.3f} [{low:+.3f}, {high:+.3f}]')
+        label = re.sub(r' \(seed \d+\)$', '', resolve_row(f'{base}-s{shared[0]}')[0])
+        lines.append(f'| {label} | {", ".join(map(str, shared))} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
 def update_doc(path, tables):
     """Replaces the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
     text = open(path).read()
@@ -261,7 +383,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', required=True)
     parser.add_argument('--work-root', default=osp.expanduser('~/.cache/kdas/results'))
-    parser.add_argument('--rows', nargs='+', choices=list(ROWS), default=list(ROWS))
+    parser.add_argument('--rows', nargs='+', default=list(ROWS),
+                        help='rows to run (default: every row of ROWS); NAME-sK: seed K')
     parser.add_argument('--table-only', action='store_true')
     parser.add_argument('--update-doc', metavar='MD',
                         help='write the tables into MD between its marker comments '
@@ -273,10 +396,16 @@ def main():
                         help='CPU threads per training run (OMP_NUM_THREADS); default: all')
     args = parser.parse_args()
     args.data_root = osp.abspath(args.data_root)
+    for name in args.rows:
+        try:
+            resolve_row(name)
+        except ValueError as err:
+            parser.error(str(err))
     if not args.table_only:
         for name in args.rows:
             run_row(name, args)
-    tables = {'results-table': table(args), 'loss-table': loss_table(args)}
+    tables = {'results-table': table(args), 'loss-table': loss_table(args),
+              'seeds-table': seeds_table(args), 'comparison-table': comparison_table(args)}
     print('\n\n'.join(tables.values()))
     if args.update_doc:
         update_doc(args.update_doc, tables)
