@@ -58,6 +58,11 @@ ROWS = {
     'cwd': ('Channel-wise distillation (decoder features)', 'configs/budget/cwd_pvtv2b0_budget.py',
             0, True),
 }
+# Rows validated after every epoch (the validation-over-epochs figure): the objectives of
+# the "distillation that pays" comparison and every seed from 2 on. The earlier rows were
+# validated at the end only; validating draws from the random stream, so a row keeps the
+# schedule it started with (resuming does not change it).
+VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd')
 SEEDED = re.compile(r'^(.+)-s(\d+)$')
 STUDENT = 'student'
 
@@ -163,6 +168,9 @@ def train_and_test(name, work, args):
         f'{loader}.dataset.data_root={args.data_root}'
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ]
+    base, seed_k = row_base(name)
+    if base in VALIDATED_EVERY_EPOCH or seed_k >= 2:
+        options.append('train_cfg.val_interval=1')
     if needs_teacher:
         teacher = last_checkpoint(osp.join(args.work_root, TEACHER))
         if not osp.isfile(osp.join(args.work_root, TEACHER, 'test', 'polyp_metrics.json')):
