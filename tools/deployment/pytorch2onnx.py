@@ -4,7 +4,10 @@
         [--shape 352 352] [--verify] [--verify-images DIR]
 
 The graph takes a normalised B x 3 x H x W batch (``input``; the batch axis is dynamic) and
-returns the polyp probability map ``prob`` = sigmoid(P1 + P2) at the input size. It uses
+returns the polyp probability map ``prob`` = sigmoid(P1 + P2) at the input size and the
+``logits`` it comes from (resize those, not the probabilities, to another image size). The
+model's normalisation and threshold are stored as ONNX metadata, so ``tools/infer.py``,
+``tools/infer_video.py`` and ``tools/deployment/quantize_onnx.py`` take the file alone. It uses
 the dynamo exporter (torch.export), since the TorchScript exporter cannot export Polyp-PVT's
 adaptive pooling. ``--verify`` runs ONNX Runtime on real images (the embedded sample by
 default) at batch 1 and 2 and fails unless it matches PyTorch within 1e-4.
