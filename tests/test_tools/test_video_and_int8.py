@@ -201,3 +201,35 @@ def test_int8_graph_is_verified_against_float32_and_test_tool(tmp_path, trained,
                       '--calib-count', '16', '--verify-data', SAMPLE, '--tolerance',
                       f'{gap / 2:.6f}', check=False)
     assert strict.returncode == 1 and 'REFUSED' in strict.stderr
+
+
+class FailingSink(VideoSink):
+    """A disk that fills up after two frames."""
+
+    def write(self, frame):
+        if self.frames == 2:
+            raise OSError('No space left on device')
+        super().write(frame)
+
+
+def test_a_failing_stage_stops_every_stage_and_closes_the_file(tmp_path, onnx_student, video):
+    clip, _, _ = video
+    frames = read_video(clip) * 4
+    segmenter = OnnxSegmenter(onnx_student, threads=1)
+    out = str(tmp_path / 'full.avi')
+    stats = segment_stream(segmenter, iter(frames), FailingSink(out, 25))
+    assert stats.stopped_by == 'error'
+    assert stats.errors == ['writing: No space left on device']
+    assert len(read_video(out)) == 2
+
+    def broken(frame):
+        if broken.calls == 3:
+            raise RuntimeError('inference failed')
+        broken.calls += 1
+        return segmenter(frame)
+
+    broken.calls = 0
+    out = str(tmp_path / 'broken.avi')
+    stats = segment_stream(broken, iter(frames), VideoSink(out, 25))
+    assert stats.errors == ['segmenting: inference failed']
+    assert len(read_video(out)) == stats.frames_written == 3
