@@ -34,10 +34,10 @@ def test_every_row_has_a_config_that_builds():
     from mmengine.config import Config
     from mmseg.registry import MODELS
     script = load_script()
-    for label, config, seed, needs_teacher in script.ROWS.values():
+    for label, config, seed, teacher in script.ROWS.values():
         cfg = Config.fromfile(osp.join(REPO, config))
-        assert (cfg.model.type == 'DistillationSegmentor') == needs_teacher, config
-        if needs_teacher:
+        assert (cfg.model.type == 'DistillationSegmentor') == bool(teacher), config
+        if teacher:
             cfg.model.teacher_checkpoint = None  # built, not trained
         MODELS.build(cfg.model)
 
@@ -92,16 +92,17 @@ def test_update_doc_replaces_only_the_marked_tables(tmp_path):
 def test_seed_rows_resolve_to_their_objective():
     script = load_script()
     assert script.resolve_row('student-s2')[1:] == (
-        'configs/budget/polyppvt_pvtv2b0_budget.py', 2, False)
-    label, config, seed, needs_teacher = script.resolve_row('balanced-s1')
-    assert (config, seed, needs_teacher) == (
-        'configs/budget/kdas-balanced_pvtv2b0_budget.py', 1, True)
+        'configs/budget/polyppvt_pvtv2b0_budget.py', 2, None)
+    label, config, seed, teacher = script.resolve_row('balanced-s1')
+    assert (config, seed, teacher) == (
+        'configs/budget/kdas-balanced_pvtv2b0_budget.py', 1, 'teacher')
+    assert script.resolve_row('kdas-t30-s2')[2:] == (2, 'teacher30')
     assert label.endswith('(seed 1)') and 'balanced' in label
     assert script.resolve_row('publiccode') == script.ROWS['publiccode']
     with pytest.raises(ValueError, match='unknown row'):
         script.resolve_row('nonsense-s1')
     with pytest.raises(ValueError, match='unknown row'):
-        script.resolve_row('teacher-s1')  # one teacher for every row
+        script.resolve_row('teacher-s1')  # a teacher per row set, not per seed
 
 
 def write_row(root, name, per_image):

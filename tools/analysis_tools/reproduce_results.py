@@ -31,38 +31,48 @@ import time
 STAMP = re.compile(r'\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}')
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TEACHER = 'teacher'
-# name: (label, config, seed, needs the teacher)
+TEACHER30 = 'teacher30'
+TEACHERS = (TEACHER, TEACHER30)
+# name: (label, config, seed, the teacher row it distils from, or None)
 ROWS = {
     TEACHER: ('Teacher: Polyp-PVT PVTv2-B2 (10 epochs)',
-              'configs/budget/polyppvt_pvtv2b2_budget.py', 0, False),
+              'configs/budget/polyppvt_pvtv2b2_budget.py', 0, None),
     'student-s0': ('Student alone, PVTv2-B0 (seed 0)',
-                   'configs/budget/polyppvt_pvtv2b0_budget.py', 0, False),
+                   'configs/budget/polyppvt_pvtv2b0_budget.py', 0, None),
     'student-s1': ('Student alone, PVTv2-B0 (seed 1)',
-                   'configs/budget/polyppvt_pvtv2b0_budget.py', 1, False),
+                   'configs/budget/polyppvt_pvtv2b0_budget.py', 1, None),
     'kdas-s0': ('KDAS as the paper defines it (seed 0)', 'configs/budget/kdas_pvtv2b0_budget.py',
-                0, True),
+                0, TEACHER),
     'kdas-s1': ('KDAS as the paper defines it (seed 1)', 'configs/budget/kdas_pvtv2b0_budget.py',
-                1, True),
+                1, TEACHER),
     'publiccode': ("Public code's effective objective (MSE SGM on P1, unweighted BCE)",
-                   'configs/budget/kdas-publiccode_pvtv2b0_budget.py', 0, True),
-    'atonly': ('L_AT only', 'configs/budget/kdas-atonly_pvtv2b0_budget.py', 0, True),
-    'sgmonly': ('L_SGM only (KL)', 'configs/budget/kdas-sgmonly_pvtv2b0_budget.py', 0, True),
+                   'configs/budget/kdas-publiccode_pvtv2b0_budget.py', 0, TEACHER),
+    'atonly': ('L_AT only', 'configs/budget/kdas-atonly_pvtv2b0_budget.py', 0, TEACHER),
+    'sgmonly': ('L_SGM only (KL)', 'configs/budget/kdas-sgmonly_pvtv2b0_budget.py', 0, TEACHER),
     # Objectives tried to make distillation pay under this budget (seed 0 first).
-    'alpha01': ('KDAS, alpha 0.1', 'configs/budget/kdas-alpha01_pvtv2b0_budget.py', 0, True),
+    'alpha01': ('KDAS, alpha 0.1', 'configs/budget/kdas-alpha01_pvtv2b0_budget.py', 0, TEACHER),
     'balanced': ('KDAS, terms balanced to L_seg', 'configs/budget/kdas-balanced_pvtv2b0_budget.py',
-                 0, True),
+                 0, TEACHER),
     'warmup': ('KDAS, alpha warm-up (3 epochs)', 'configs/budget/kdas-warmup_pvtv2b0_budget.py',
-               0, True),
+               0, TEACHER),
     'pixelkd': ('Pixel-wise response KD (P1, P2)', 'configs/budget/pixelkd_pvtv2b0_budget.py', 0,
-                True),
+                TEACHER),
     'cwd': ('Channel-wise distillation (decoder features)', 'configs/budget/cwd_pvtv2b0_budget.py',
-            0, True),
+            0, TEACHER),
+    # A stronger teacher: the same B2 trained 30 epochs, and KDAS distilled from it.
+    TEACHER30: ('Teacher: Polyp-PVT PVTv2-B2 (30 epochs)',
+                'configs/budget/polyppvt_pvtv2b2-30e_budget.py', 0, None),
+    'kdas-t30': ('KDAS from the 30-epoch teacher', 'configs/budget/kdas_pvtv2b0_budget.py', 0,
+                 TEACHER30),
+    'balanced-t30': ('KDAS balanced, from the 30-epoch teacher',
+                     'configs/budget/kdas-balanced_pvtv2b0_budget.py', 0, TEACHER30),
 }
 # Rows validated after every epoch (the validation-over-epochs figure): the objectives of
 # the "distillation that pays" comparison and every seed from 2 on. The earlier rows were
 # validated at the end only; validating draws from the random stream, so a row keeps the
 # schedule it started with (resuming does not change it).
-VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd')
+VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd', 'kdas-t30',
+                         'balanced-t30')
 SEEDED = re.compile(r'^(.+)-s(\d+)$')
 STUDENT = 'student'
 
@@ -78,10 +88,10 @@ def resolve_row(name):
     if name in ROWS:
         return ROWS[name]
     base, seed = row_base(name)
-    for known, (label, config, _seed, needs_teacher) in ROWS.items():
-        if row_base(known)[0] == base and known != TEACHER:
+    for known, (label, config, _seed, teacher) in ROWS.items():
+        if row_base(known)[0] == base and known not in TEACHERS:
             return (re.sub(r' \(seed \d+\)$', '', label) + f' (seed {seed})', config, seed,
-                    needs_teacher)
+                    teacher)
     raise ValueError(f'unknown row {name!r}: use one of {", ".join(ROWS)}, or NAME-sK for a '
                      'seed K of one of them')
 
@@ -163,7 +173,7 @@ def run_row(name, args):
 
 
 def train_and_test(name, work, args):
-    _label, config, seed, needs_teacher = resolve_row(name)
+    _label, config, seed, teacher_row = resolve_row(name)
     options = [f'randomness.seed={seed}'] + [
         f'{loader}.dataset.data_root={args.data_root}'
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
@@ -171,10 +181,10 @@ def train_and_test(name, work, args):
     base, seed_k = row_base(name)
     if base in VALIDATED_EVERY_EPOCH or seed_k >= 2:
         options.append('train_cfg.val_interval=1')
-    if needs_teacher:
-        teacher = last_checkpoint(osp.join(args.work_root, TEACHER))
-        if not osp.isfile(osp.join(args.work_root, TEACHER, 'test', 'polyp_metrics.json')):
-            sys.exit(f'[{name}] needs the finished teacher row first')
+    if teacher_row:
+        teacher = last_checkpoint(osp.join(args.work_root, teacher_row))
+        if not osp.isfile(metrics_path(args, teacher_row)):
+            sys.exit(f'[{name}] needs the finished {teacher_row} row first')
         options.append(f'model.teacher_checkpoint={teacher}')
     cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work, '--cfg-options',
            *options]
@@ -322,7 +332,7 @@ def seeds_table(args):
     """Mean and spread (half the range) over the seeds of each objective with two or more."""
     by_base = {}
     for name in table_rows(args):
-        if osp.isfile(metrics_path(args, name)) and name != TEACHER:
+        if osp.isfile(metrics_path(args, name)) and name not in TEACHERS:
             by_base.setdefault(row_base(name)[0], []).append(name)
     keys = (('meanDic', 'mDice'), ('Dice@0.5', 'Dice@0.5'))
     lines = ['| objective | seeds | ' + ' | '.join(f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB')
@@ -351,7 +361,7 @@ def comparison_table(args, draws=10000):
     per_image = {}
     for name in table_rows(args):
         path = metrics_path(args, name, per_image=True)
-        if osp.isfile(path) and name != TEACHER:
+        if osp.isfile(path) and name not in TEACHERS:
             base, seed = row_base(name)
             per_image.setdefault(base, {})[seed] = json.load(open(path))
     student = per_image.get(STUDENT, {})
