@@ -144,16 +144,30 @@ def test_a_frame_of_another_size_stops_the_run_and_keeps_a_playable_file(tmp_pat
     assert len(kept) == stats.frames_written == 3
 
 
+class SlowSegmenter(OnnxSegmenter):
+    """Slower than the source, as a large model on a live feed."""
+
+    def logits(self, inputs):
+        time.sleep(0.01)
+        return super().logits(inputs)
+
+
+class BrokenSegmenter(OnnxSegmenter):
+    """Fails on its fourth frame."""
+    calls = 0
+
+    def logits(self, inputs):
+        if self.calls == 3:
+            raise RuntimeError('inference failed')
+        self.calls += 1
+        return super().logits(inputs)
+
+
 def test_realtime_mode_drops_frames_instead_of_falling_behind(tmp_path, onnx_student, video):
     clip, _, _ = video
     frames = read_video(clip) * 8  # 64 frames delivered at 400 frames/s
-    segmenter = OnnxSegmenter(onnx_student, threads=1)
-
-    def segment(frame):  # slower than the source, as a large model on a live feed
-        time.sleep(0.01)
-        return segmenter(frame)
-
-    stats = segment_stream(segment, paced(iter(frames), 400), VideoSink(
+    stats = segment_stream(SlowSegmenter(onnx_student, threads=1), paced(iter(frames), 400),
+                           VideoSink(
         str(tmp_path / 'live.avi'), 25), realtime=True)
     assert not stats.errors
     assert stats.frames_read == 64
@@ -221,15 +235,8 @@ def test_a_failing_stage_stops_every_stage_and_closes_the_file(tmp_path, onnx_st
     assert stats.stopped_by == 'error'
     assert stats.errors == ['writing: No space left on device']
     assert len(read_video(out)) == 2
-
-    def broken(frame):
-        if broken.calls == 3:
-            raise RuntimeError('inference failed')
-        broken.calls += 1
-        return segmenter(frame)
-
-    broken.calls = 0
     out = str(tmp_path / 'broken.avi')
-    stats = segment_stream(broken, iter(frames), VideoSink(out, 25))
+    stats = segment_stream(BrokenSegmenter(onnx_student, threads=1), iter(frames),
+                           VideoSink(out, 25))
     assert stats.errors == ['segmenting: inference failed']
     assert len(read_video(out)) == stats.frames_written == 3

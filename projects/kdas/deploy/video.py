@@ -1,7 +1,8 @@
 """Segmenting a video stream: decoding, inference and drawing + encoding overlap.
 
-Three stages run at once, joined by small queues: a reader thread decodes frames, the
-calling thread segments them, a writer thread draws the outline (the still-image tools'
+Three stages run at once, joined by small queues: a reader thread decodes and preprocesses
+frames, the calling thread runs the network, a writer thread turns the logits into the
+mask at the frame's size and draws the outline (the still-image tools'
 :func:`kdas.visualization.draw_overlay`, without the legend strip so the frame keeps its
 size) and encodes. The slowest stage sets the pace. In real-time mode the reader never
 waits for inference: when a frame arrives before the previous one was taken, the older one
@@ -15,7 +16,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
 import cv2
 import numpy as np
@@ -106,8 +107,9 @@ class VideoStats:
     dropped: int = 0
     seconds: float = 0.  # first decode to last write
     network_s: float = 0.  # the network alone, summed over frames
-    segment_s: float = 0.  # preprocess + network + postprocess, summed
     decode_s: float = 0.
+    preprocess_s: float = 0.
+    postprocess_s: float = 0.  # logits -> mask at the frame's size
     draw_encode_s: float = 0.
     stopped_by: str = 'end of stream'
     errors: list = field(default_factory=list)
@@ -128,9 +130,10 @@ class VideoStats:
             f'end to end: {self.fps:.1f} frames/s (decode + preprocess + network + draw + '
             f'encode, overlapped)',
             f'network alone: {self.network_fps:.1f} frames/s',
-            f'per frame: decode {per(self.decode_s, self.frames_read)}, segment '
-            f'{per(self.segment_s, self.frames_segmented)} (network '
-            f'{per(self.network_s, self.frames_segmented)}), draw + encode '
+            f'per frame: decode {per(self.decode_s, self.frames_read)}, preprocess '
+            f'{per(self.preprocess_s, self.frames_read)}, network '
+            f'{per(self.network_s, self.frames_segmented)}, mask '
+            f'{per(self.postprocess_s, self.frames_written)}, draw + encode '
             f'{per(self.draw_encode_s, self.frames_written)}',
         ]
         return '\n'.join(lines)
@@ -155,13 +158,15 @@ def _get(q: queue.Queue, stop: threading.Event):
                 return _END
 
 
-def segment_stream(segment: Callable, frames: Iterator[np.ndarray], sink: VideoSink,
+def segment_stream(segmenter, frames: Iterator[np.ndarray], sink: VideoSink,
                    masks_dir: Optional[str] = None, realtime: bool = False,
                    name: str = 'the stream', queue_size: int = 4) -> VideoStats:
     """Runs the three stages until ``frames`` ends or a stage fails.
 
     Args:
-        segment: frame -> :class:`kdas.deploy.segmenter.Prediction`.
+        segmenter: a :class:`kdas.deploy.segmenter.FrameSegmenter`; its ``preprocess``,
+            ``logits`` and ``postprocess`` run in the three stages, so the masks are the
+            ones its ``__call__`` (and ``tools/infer.py``) gives.
         frames: BGR frames, all of one size.
         sink: where the overlays go.
         masks_dir: also write each frame's mask, ``<frame index>.png`` (0/255).
@@ -201,11 +206,14 @@ def segment_stream(segment: Callable, frames: Iterator[np.ndarray], sink: VideoS
                         f'{name}: frame {index} is {frame.shape[1]}x{frame.shape[0]}, the '
                         f'stream started at {size[1]}x{size[0]}; the output holds the '
                         'frames before it')
+                start = time.perf_counter()
+                inputs = segmenter.preprocess(frame)
+                stats.preprocess_s += time.perf_counter() - start
                 if realtime:
                     # keep the newest frame: the one waiting (if any) is dropped
                     while True:
                         try:
-                            to_segment.put_nowait((index, frame))
+                            to_segment.put_nowait((index, frame, inputs))
                             break
                         except queue.Full:
                             try:
@@ -213,7 +221,7 @@ def segment_stream(segment: Callable, frames: Iterator[np.ndarray], sink: VideoS
                                 stats.dropped += 1
                             except queue.Empty:
                                 pass
-                elif not _put(to_segment, (index, frame), stop):
+                elif not _put(to_segment, (index, frame, inputs), stop):
                     break
         except Exception as err:
             # a bad frame ends the stream: the frames before it are still segmented and
@@ -228,7 +236,10 @@ def segment_stream(segment: Callable, frames: Iterator[np.ndarray], sink: VideoS
                 item = _get(to_write, stop)
                 if item is _END:
                     break
-                index, frame, mask = item
+                index, frame, logits = item
+                start = time.perf_counter()
+                mask, _prob = segmenter.postprocess(logits, frame.shape[:2])
+                stats.postprocess_s += time.perf_counter() - start
                 start = time.perf_counter()
                 sink.write(draw_overlay(frame, mask, legend=False))
                 if masks_dir:
@@ -252,13 +263,12 @@ def segment_stream(segment: Callable, frames: Iterator[np.ndarray], sink: VideoS
             item = _get(to_segment, stop)
             if item is _END:
                 break
-            index, frame = item
+            index, frame, inputs = item
             start = time.perf_counter()
-            prediction = segment(frame)
-            stats.segment_s += time.perf_counter() - start
-            stats.network_s += prediction.network_s
+            logits = segmenter.logits(inputs)
+            stats.network_s += time.perf_counter() - start
             stats.frames_segmented += 1
-            if not _put(to_write, (index, frame, prediction.mask), stop):
+            if not _put(to_write, (index, frame, logits), stop):
                 break
     except KeyboardInterrupt:
         stats.stopped_by = 'interrupted (Ctrl-C)'
