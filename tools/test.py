@@ -21,7 +21,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from kdas.utils import load_run_config, load_weights, prepare_cpu_distributed, select_device
-from kdas.utils.launch import DEVICES
+from kdas.utils.launch import DEVICES, finish_distributed
 
 
 def parse_args(argv=None):
@@ -121,6 +121,7 @@ def main(argv=None):
     except (FileNotFoundError, RuntimeError) as err:
         sys.exit(f'error: {err}')
     runner.test()
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -17,7 +17,8 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from kdas.engine import mixed_precision_wrapper
-from kdas.utils.launch import DEVICES, load_run_config, prepare_cpu_distributed, select_device
+from kdas.utils.launch import (DEVICES, finish_distributed, load_run_config,
+                               prepare_cpu_distributed, select_device)
 
 
 def parse_args(argv=None):
@@ -89,6 +90,7 @@ def main(argv=None):
     prepare_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':
