@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from kdas.deploy.segmenter import open_segmenter
+from kdas.deploy.segmenter import add_model_paths, open_segmenter, split_model_paths
 from kdas.datasets.polyp import IMAGE_EXTENSIONS, index_by_stem
 from kdas.datasets.transforms import binarize_polyp_mask
 from kdas.utils import keep_freed_memory, select_device
@@ -51,12 +51,8 @@ def read_ground_truth(path, shape):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Polyp segmentation inference',
-        usage='%(prog)s (CONFIG CHECKPOINT | MODEL.onnx) INPUT OUTPUT [options]')
-    parser.add_argument('paths', nargs='+', metavar='PATH',
-                        help='CONFIG CHECKPOINT INPUT OUTPUT, or MODEL.onnx INPUT OUTPUT; '
-                        'INPUT is an image or a folder of images, OUTPUT a folder')
+    parser = argparse.ArgumentParser(description='Polyp segmentation inference')
+    add_model_paths(parser, 'an image or a folder of images, OUTPUT a folder')
     parser.add_argument('--threshold', type=float, default=None,
                         help='probability above which a pixel is polyp (default: the '
                         "model's own, decode_head.threshold, as in pred_sem_seg)")
@@ -68,14 +64,9 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, help='CPU threads for the network '
                         '(default: PyTorch\'s own choice; 2 for ONNX Runtime)')
     args = parser.parse_args(argv)
-    onnx = args.paths[0].endswith('.onnx')
-    if len(args.paths) != (3 if onnx else 4):
-        parser.error('give CONFIG CHECKPOINT INPUT OUTPUT, or MODEL.onnx INPUT OUTPUT')
+    onnx = split_model_paths(parser, args)
     if onnx:
-        (args.model, args.input, args.output), args.checkpoint = args.paths, None
         args.device = 'cpu'
-    else:
-        args.model, args.checkpoint, args.input, args.output = args.paths
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.threshold is not None and not 0 < args.threshold < 1:

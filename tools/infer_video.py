@@ -19,18 +19,14 @@ import sys
 
 import torch
 
-from kdas.deploy.segmenter import open_segmenter
+from kdas.deploy.segmenter import add_model_paths, open_segmenter, split_model_paths
 from kdas.deploy.video import VideoSink, VideoSource, paced, segment_stream
 from kdas.utils import keep_freed_memory, select_device
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Polyp segmentation of a video',
-        usage='%(prog)s (CONFIG CHECKPOINT | MODEL.onnx) INPUT OUTPUT [options]')
-    parser.add_argument('paths', nargs='+', metavar='PATH',
-                        help='CONFIG CHECKPOINT INPUT OUTPUT, or MODEL.onnx INPUT OUTPUT; '
-                        'INPUT is a video file, a camera index (0) or a stream URL')
+    parser = argparse.ArgumentParser(description='Polyp segmentation of a video')
+    add_model_paths(parser, 'a video file, a camera index (0) or a stream URL')
     parser.add_argument('--masks-dir', help='also write every frame\'s mask here')
     parser.add_argument('--realtime', action='store_true',
                         help='drop frames rather than fall behind the source')
@@ -41,14 +37,7 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='auto',
                         help='auto, cuda, cuda:N or cpu (configs; ONNX runs on the CPU)')
     args = parser.parse_args(argv)
-    onnx = args.paths[0].endswith('.onnx')
-    if len(args.paths) != (3 if onnx else 4):
-        parser.error('give CONFIG CHECKPOINT INPUT OUTPUT, or MODEL.onnx INPUT OUTPUT')
-    if onnx:
-        args.model, args.input, args.output = args.paths
-        args.checkpoint = None
-    else:
-        args.model, args.checkpoint, args.input, args.output = args.paths
+    split_model_paths(parser, args)
     return args
 
 

@@ -157,6 +157,31 @@ class OnnxSegmenter(FrameSegmenter):
         return torch.from_numpy(out)
 
 
+MODEL_USAGE = '%(prog)s (CONFIG CHECKPOINT | MODEL.onnx) INPUT OUTPUT [options]'
+
+
+def add_model_paths(parser, input_help: str):
+    """The positional arguments of the inference tools: a config with its checkpoint, or
+    an exported graph alone, then INPUT and OUTPUT; :func:`split_model_paths` reads them."""
+    parser.usage = MODEL_USAGE
+    parser.add_argument('paths', nargs='+', metavar='PATH',
+                        help='CONFIG CHECKPOINT INPUT OUTPUT, or MODEL.onnx INPUT OUTPUT; '
+                        f'INPUT is {input_help}')
+
+
+def split_model_paths(parser, args):
+    """Sets ``args.model``, ``args.checkpoint`` (None for a graph), ``args.input`` and
+    ``args.output``; returns whether the model is an ONNX graph."""
+    onnx = args.paths[0].endswith('.onnx')
+    if len(args.paths) != (3 if onnx else 4):
+        parser.error('give CONFIG CHECKPOINT INPUT OUTPUT, or MODEL.onnx INPUT OUTPUT')
+    if onnx:
+        (args.model, args.input, args.output), args.checkpoint = args.paths, None
+    else:
+        args.model, args.checkpoint, args.input, args.output = args.paths
+    return onnx
+
+
 def open_segmenter(model: str, checkpoint: str = None, device: str = 'cpu',
                    threads: int = 2) -> FrameSegmenter:
     """``model.onnx`` alone, or a config with its checkpoint."""
