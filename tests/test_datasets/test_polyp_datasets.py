@@ -117,3 +117,46 @@ def test_converter_reports_every_problem_and_writes_nothing(tmp_path, polyp_data
     again = run_tool('tools/dataset_converters/polyp.py', str(raw), str(out),
                      '--skip-invalid', check=False)
     assert again.returncode == 2 and 'use --force' in again.stderr
+
+
+def test_seeded_sampler_keeps_default_order_and_gives_each_sample_an_epoch_seed():
+    from mmengine.dataset import DefaultSampler
+
+    from kdas.datasets import EpochSeededSampler
+    from kdas.utils.random_state import derive_seed
+    train = PolypTrainDataset(data_root=SAMPLE, pipeline=[])
+    seeded, plain = (cls(train, shuffle=True, seed=7) for cls in (EpochSeededSampler,
+                                                                  DefaultSampler))
+    for epoch in (0, 3):
+        seeded.set_epoch(epoch)
+        plain.set_epoch(epoch)
+        drawn = list(seeded)
+        assert [s.index for s in drawn] == list(plain)
+        assert [s.seed for s in drawn] == [derive_seed(7, epoch, s.index) for s in drawn]
+    seeded.set_epoch(0)
+    first = {s.index: s.seed for s in seeded}
+    seeded.set_epoch(1)
+    assert all(first[s.index] != s.seed for s in seeded)
+
+
+def test_a_seeded_index_fixes_the_augmentation_whatever_ran_before():
+    import random
+
+    import torch
+
+    from kdas.datasets import SeededIndex
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='LoadPolypAnnotation'),
+                dict(type='Resize', scale=(32, 32), keep_ratio=False),
+                dict(type='RandomRotate', prob=1.0, degree=90, pad_val=0, seg_pad_val=0),
+                dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+                dict(type='PackSegInputs')]
+    train = PolypTrainDataset(data_root=SAMPLE, pipeline=pipeline)
+
+    def image(idx, noise):
+        random.random(), np.random.rand(noise), torch.rand(noise)  # other draws before
+        return train[idx]['inputs']
+
+    assert torch.equal(image(SeededIndex(5, 11), 1), image(SeededIndex(5, 11), 9))
+    unseeded = [image(5, n) for n in (1, 9, 4, 2)]
+    assert any(not torch.equal(unseeded[0], u) for u in unseeded[1:])
+    assert image(SeededIndex(5, 11), 1).shape == unseeded[0].shape

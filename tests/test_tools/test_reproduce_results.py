@@ -105,6 +105,28 @@ def test_seed_rows_resolve_to_their_objective():
         script.resolve_row('teacher-s1')  # a teacher per row set, not per seed
 
 
+def test_bf16_rows_train_their_objective_under_autocast(tmp_path, monkeypatch):
+    script = load_script()
+    label, config, seed, teacher = script.resolve_row('kdas-bf16-s1')
+    assert (config, seed, teacher) == ('configs/budget/kdas_pvtv2b0_budget.py', 1, 'teacher')
+    assert label == 'KDAS as the paper defines it, bf16 autocast (seed 1)'
+    assert script.resolve_row('student-bf16')[1:] == (
+        'configs/budget/polyppvt_pvtv2b0_budget.py', 0, None)
+    assert script.objective('balanced-bf16-s2') == 'balanced'
+    assert [script.row_precision(n) for n in ('student-bf16', 'kdas-bf16-s1', 'kdas-s1')] == [
+        'bf16', 'bf16', None]
+
+    commands = []
+    monkeypatch.setattr(script.subprocess, 'run', lambda cmd, **kw: commands.append(cmd))
+    args = argparse.Namespace(data_root='/data', work_root=str(tmp_path), threads=None)
+    for name in ('student-bf16-s2', 'student-s2'):
+        script.train_and_test(name, str(tmp_path / name), args)
+    bf16_train, _test, fp32_train, _test = commands
+    assert bf16_train[bf16_train.index('--amp') + 1] == 'bf16' and '--amp' not in fp32_train
+    # Seed 2 of any objective validates every epoch, whatever its precision.
+    assert 'train_cfg.val_interval=1' in bf16_train and 'randomness.seed=2' in bf16_train
+
+
 def write_row(root, name, per_image):
     """A finished row: per-image Dice@0.5 / mDice on both test sets, and their means."""
     test = root / name / 'test'

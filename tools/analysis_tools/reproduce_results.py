@@ -5,7 +5,8 @@
         [--update-doc docs/results.md] [--figures docs/figures] [--threads 1]
 
 A row is a name of ``ROWS``; ``NAME-sK`` runs a row's objective with seed K (e.g.
-``balanced-s1``, ``student-s2``), so any objective can get the seeds of the final comparison.
+``balanced-s1``, ``student-s2``), so any objective can get the seeds of the final comparison;
+``NAME-bf16`` / ``NAME-bf16-sK`` trains it under bfloat16 autocast (``tools/train.py --amp``).
 Rows are tested with per-image scores; a finished row without them is re-tested (a minute).
 The tables then give, per objective, the mean and spread over its seeds and a paired
 bootstrap interval of its per-image difference to the student alone
@@ -69,11 +70,12 @@ ROWS = {
 }
 # Rows validated after every epoch (the validation-over-epochs figure): the objectives of
 # the "distillation that pays" comparison and every seed from 2 on. The earlier rows were
-# validated at the end only; validating draws from the random stream, so a row keeps the
-# schedule it started with (resuming does not change it).
+# validated at the end only, and trained before IterationSeedHook / EpochSeededSampler, when
+# validating drew from the training's random stream: they keep that schedule.
 VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd', 'kdas-t30',
                          'balanced-t30')
 SEEDED = re.compile(r'^(.+)-s(\d+)$')
+BF16 = '-bf16'
 STUDENT = 'student'
 
 
@@ -83,15 +85,28 @@ def row_base(name):
     return (match.group(1), int(match.group(2))) if match else (name, 0)
 
 
+def objective(name):
+    """The ROWS objective of a row name, without seed and precision: ``kdas-bf16-s1`` ->
+    ``kdas``."""
+    base = row_base(name)[0]
+    return base[:-len(BF16)] if base.endswith(BF16) else base
+
+
+def row_precision(name):
+    """``'bf16'`` for a ``NAME-bf16[-sK]`` row (trained under autocast), else None."""
+    return 'bf16' if row_base(name)[0].endswith(BF16) else None
+
+
 def resolve_row(name):
-    """(label, config, seed, needs the teacher) of a ROWS name or of ``ROWNAME-sK``."""
+    """(label, config, seed, teacher row) of a ROWS name or of ``ROWNAME[-bf16][-sK]``."""
     if name in ROWS:
         return ROWS[name]
     base, seed = row_base(name)
+    precision = ', bf16 autocast' if row_precision(name) else ''
     for known, (label, config, _seed, teacher) in ROWS.items():
-        if row_base(known)[0] == base and known not in TEACHERS:
-            return (re.sub(r' \(seed \d+\)$', '', label) + f' (seed {seed})', config, seed,
-                    teacher)
+        if row_base(known)[0] == objective(name) and known not in TEACHERS:
+            return (re.sub(r' \(seed \d+\)$', '', label) + f'{precision} (seed {seed})', config,
+                    seed, teacher)
     raise ValueError(f'unknown row {name!r}: use one of {", ".join(ROWS)}, or NAME-sK for a '
                      'seed K of one of them')
 
@@ -178,8 +193,7 @@ def train_and_test(name, work, args):
         f'{loader}.dataset.data_root={args.data_root}'
         for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
     ]
-    base, seed_k = row_base(name)
-    if base in VALIDATED_EVERY_EPOCH or seed_k >= 2:
+    if objective(name) in VALIDATED_EVERY_EPOCH or row_base(name)[1] >= 2:
         options.append('train_cfg.val_interval=1')
     if teacher_row:
         teacher = last_checkpoint(osp.join(args.work_root, teacher_row))
@@ -188,6 +202,8 @@ def train_and_test(name, work, args):
         options.append(f'model.teacher_checkpoint={teacher}')
     cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work, '--cfg-options',
            *options]
+    if row_precision(name):
+        cmd += ['--amp', row_precision(name)]
     if last_checkpoint(work):
         cmd.append('--resume')
     print(f'[{name}] {" ".join(cmd)}', flush=True)

@@ -28,7 +28,8 @@ train_dataloader = dict(
     batch_size=16,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # DefaultSampler's order, each index with its own augmentation seed (kdas).
+    sampler=dict(type='EpochSeededSampler', shuffle=True),
     dataset=dict(type='PolypTrainDataset', data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,

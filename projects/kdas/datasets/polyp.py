@@ -6,6 +6,9 @@ import mmengine
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from ..utils.random_state import reseed
+from .seeded_sampler import SeededIndex
+
 # The PraNet train/test split of Kvasir-SEG and CVC-ClinicDB (file stems), shipped with the
 # package; tools/dataset_converters/polyp.py writes it into the data root.
 SPLIT_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'splits')
@@ -102,6 +105,13 @@ class PolypDataset(BaseSegDataset):
                              osp.basename(osp.normpath(data_root)))
         kwargs.setdefault('data_prefix', dict(img_path='', seg_map_path=''))
         super().__init__(data_root=data_root, **kwargs)
+
+    def __getitem__(self, idx):
+        # From EpochSeededSampler: the sample's augmentation draws from its own seed.
+        if isinstance(idx, SeededIndex):
+            reseed(idx.seed)
+            idx = idx.index
+        return super().__getitem__(idx)
 
     def _root_path(self, path: Optional[str]) -> Optional[str]:
         if path is None or osp.isabs(path):

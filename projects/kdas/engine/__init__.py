@@ -1,4 +1,8 @@
+from .iteration_seed_hook import IterationSeedHook
 from .optim_wrapper import AutocastOptimWrapper, mixed_precision_wrapper
 from .report_hook import PolypReportHook, write_report
 
-__all__ = ['AutocastOptimWrapper', 'PolypReportHook', 'mixed_precision_wrapper', 'write_report']
+__all__ = [
+    'AutocastOptimWrapper', 'IterationSeedHook', 'PolypReportHook', 'mixed_precision_wrapper',
+    'write_report'
+]
