@@ -163,3 +163,28 @@ def test_seed_spread_and_paired_comparison_tables(tmp_path):
     line = next(ln for ln in comparison.splitlines() if 'balanced' in ln)
     assert line.count('+0.030 [+0.030, +0.030]') == 4  # a constant gain: no width
     assert '| 0, 1 |' in line
+
+
+def test_validation_curves_follow_every_validated_epoch_across_resumed_runs(tmp_path):
+    script = load_script()
+    for run, epochs in (('20260101_000000', (1, 2, 3)), ('20260102_000000', (3, 4))):
+        vis = tmp_path / 'balanced' / run / 'vis_data'
+        vis.mkdir(parents=True)
+        records = [{'Kvasir/meanDic': 0.1 * e + (run[7] == '2') * 0.01,
+                    'CVC-ClinicDB/meanDic': 0.05 * e, 'step': e} for e in epochs]
+        records.insert(0, {'loss': 1.0, 'iter': 1})  # a training record: not a curve point
+        (vis / 'scalars.json').write_text('\n'.join(json.dumps(r) for r in records))
+    only_once = tmp_path / 'student-s0' / 'x' / 'vis_data'
+    only_once.mkdir(parents=True)
+    (only_once / 'scalars.json').write_text(json.dumps(
+        {'Kvasir/meanDic': 0.5, 'CVC-ClinicDB/meanDic': 0.5, 'step': 12}))
+    args = argparse.Namespace(work_root=str(tmp_path))
+    curves = script.validation_curves(args)
+    assert list(curves) == [script.ROWS['balanced'][0]]  # validated once: no curve
+    epochs, scores = curves[script.ROWS['balanced'][0]]
+    assert epochs == [1, 2, 3, 4]
+    # The resumed run's epoch 3 replaces the interrupted run's.
+    assert scores['Kvasir'] == pytest.approx([0.1, 0.2, 0.31, 0.41])
+    assert scores['CVC-ClinicDB'] == pytest.approx([0.05, 0.1, 0.15, 0.2])
+    path = script.validation_figure(args, str(tmp_path / 'fig'))
+    assert path.endswith('results_validation.png') and os.path.getsize(path) > 10000

@@ -341,7 +341,48 @@ def figures(args, out_dir):
     fig.tight_layout()
     fig.savefig(bars)
     plt.close(fig)
-    return [curves, bars]
+    validation = validation_figure(args, out_dir)
+    return [curves, bars] + ([validation] if validation else [])
+
+
+def validation_curves(args):
+    """label -> (epochs, {test set: mDice}) of every row validated at two epochs or more."""
+    from kdas.utils import read_scalars
+    curves = {}
+    for name in table_rows(args):
+        work = osp.join(args.work_root, name)
+        if not osp.isdir(work):
+            continue
+        records = [r for r in read_scalars(work)[1] if 'Kvasir/meanDic' in r]
+        if len(records) >= 2:
+            curves[resolve_row(name)[0]] = ([r['step'] for r in records], {
+                ds: [r[f'{ds}/meanDic'] for r in records] for ds in ('Kvasir', 'CVC-ClinicDB')})
+    return curves
+
+
+def validation_figure(args, out_dir):
+    """results_validation.png: validation mDice over epochs per row (validation_curves),
+    or None when no row was validated more than once."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    curves = validation_curves(args)
+    if not curves:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=100, sharey=True)
+    for ax, ds in zip(axes, ('Kvasir', 'CVC-ClinicDB')):
+        for i, (label, (epochs, scores)) in enumerate(curves.items()):
+            ax.plot(epochs, scores[ds], marker='o', ms=3, label=label, color=f'C{i % 10}')
+        ax.set(title=f'{ds}: validation mDice', xlabel='epoch')
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel('mDice')
+    axes[1].legend(fontsize=7, loc='lower right')
+    fig.tight_layout()
+    os.makedirs(out_dir, exist_ok=True)
+    path = osp.join(out_dir, 'results_validation.png')
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def seeds_table(args):
@@ -424,7 +465,8 @@ def main():
                         help='write the tables into MD between its marker comments '
                         '(docs/results.md)')
     parser.add_argument('--figures', metavar='DIR',
-                        help='also draw results_curves.png and results_bars.png into DIR '
+                        help='also draw results_curves.png, results_bars.png and '
+                        'results_validation.png into DIR '
                         '(docs/figures)')
     parser.add_argument('--threads', type=int,
                         help='CPU threads per training run (OMP_NUM_THREADS); default: all')
