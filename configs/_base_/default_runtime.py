@@ -15,8 +15,10 @@ load_from = None
 resume = False
 randomness = dict(seed=0)
 # With the train loader's EpochSeededSampler: every random draw is a function of the seed and
-# the position in training, so a resumed run trains exactly what an uninterrupted one would.
-custom_hooks = [dict(type='IterationSeedHook')]
+# the position in training, and what a model keeps outside its weights (balanced loss terms'
+# running means) travels in checkpoints, so a resumed run trains exactly what an
+# uninterrupted one would.
+custom_hooks = [dict(type='IterationSeedHook'), dict(type='TrainStateHook')]
 # Under a distributed launcher: DDP that keeps the multi-scale schedule of our segmentors.
 model_wrapper_cfg = dict(type='MultiScaleDistributedDataParallel', broadcast_buffers=False,
                          find_unused_parameters=False)

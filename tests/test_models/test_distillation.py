@@ -327,3 +327,36 @@ def test_channel_wise_distillation_of_decoder_features(real_polyp_root, teacher_
     assert float(losses['distill.loss_cwd']) > 0
     losses['distill.loss_cwd'].backward()
     assert model.student.backbone.patch_embed1.proj.weight.grad.abs().sum() > 0
+
+
+def test_balanced_running_means_travel_in_checkpoints(real_polyp_root, teacher_checkpoint):
+    from types import SimpleNamespace
+
+    from kdas.engine import TrainStateHook
+    cfg = Config.fromfile(osp.join(REPO, KDAS_CFG))
+    cfg.model.update(teacher_checkpoint=teacher_checkpoint, balance_terms=True,
+                     balance_momentum=0.5)
+    torch.manual_seed(0)
+    trained = MODELS.build(cfg.model).eval()
+    inputs, samples = _batch(real_polyp_root)
+    for batch in (inputs, inputs.flip(-1), inputs.flip(-2)):
+        trained.loss(batch, samples)
+
+    # through a checkpoint, as the runner saves and resumes it
+    checkpoint = {'state_dict': trained.state_dict()}
+    hook = TrainStateHook()
+    hook.before_save_checkpoint(SimpleNamespace(model=trained), checkpoint)
+    assert set(checkpoint['model_train_state']['balance_running_means']) == {
+        '_seg', 'loss_at', 'loss_sgm'}
+    assert not any('balance' in k or '_running' in k for k in checkpoint['state_dict'])
+    resumed = MODELS.build(cfg.model).eval()
+    resumed.load_state_dict(checkpoint['state_dict'])
+    hook.after_load_checkpoint(SimpleNamespace(model=resumed), checkpoint)
+
+    # the next step scales its terms as the uninterrupted model does; a fresh one does not
+    fresh = MODELS.build(cfg.model).eval()
+    fresh.load_state_dict(checkpoint['state_dict'])
+    after = [{k: float(v) for k, v in m.loss(inputs.flip(-1).flip(-2), samples).items()}
+             for m in (trained, resumed, fresh)]
+    assert after[1] == after[0]
+    assert after[2]['distill.loss_at'] != pytest.approx(after[0]['distill.loss_at'])

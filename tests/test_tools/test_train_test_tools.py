@@ -85,7 +85,7 @@ def test_two_process_kdas_training_through_the_distillation_segmentor(tmp_path):
     teacher_path = tmp_path / 'teacher.pth'
     torch.save(dict(state_dict=teacher.state_dict()), teacher_path)
     cfg = write_tiny_config(tmp_path, kdas_cfg, iters=3, extra=(
-        f'model = dict(train_rates=(1.0, 1.5), train_base_size=64, '
+        f'model = dict(train_rates=(1.0, 1.5), train_base_size=64, balance_terms=True, '
         f'teacher_checkpoint="{teacher_path}")\n'))
     work = tmp_path / 'work'
     log = dist_train_two_processes(cfg, work)
@@ -94,6 +94,9 @@ def test_two_process_kdas_training_through_the_distillation_segmentor(tmp_path):
     state = safe_torch_load(str(work / 'iter_3.pth'))
     assert int(state['optimizer']['state'][0]['step']) == 6  # 3 iterations x 2 scales
     assert not any(k.startswith(('teacher', 'student.')) for k in state['state_dict'])
+    # balanced terms: running means averaged over both processes, saved with the weights
+    assert set(state['model_train_state']['balance_running_means']) == {
+        '_seg', 'loss_at', 'loss_sgm'}
 
 
 def test_test_tool_prints_one_table_and_writes_it(tmp_path):

@@ -3,6 +3,7 @@ terms); what is recorded and compared lives in the distiller."""
 from typing import Optional
 
 import torch
+from mmengine.dist import all_reduce, get_world_size
 from mmengine.logging import MessageHub
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.registry import MODELS
@@ -51,7 +52,9 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
         balance_terms (bool): Scale each distillation term to the size of the segmentation
             loss: multiply it by EMA(L_seg) / EMA(term), running means of the detached values
             (momentum ``balance_momentum``); alpha then sets the real share of the
-            distillation. The means start afresh when a run resumes.
+            distillation. The means are averaged over the processes of a distributed run
+            (one scale for all) and travel in checkpoints (``train_state``,
+            :class:`TrainStateHook`), so a resumed run scales as the uninterrupted one.
     """
 
     def __init__(self, student: dict, teacher: dict, distiller: dict,
@@ -153,9 +156,22 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
         done = MessageHub.get_current_instance().get_info('iter', 0)
         return self.alpha * min(1., done / self.alpha_warmup_iters)
 
+    def train_state(self) -> dict:
+        """What training carries besides weights, buffers and optimiser: the running means
+        of ``balance_terms`` (plain numbers, outside the student-only state dict)."""
+        return {'balance_running_means': dict(self._running)}
+
+    def load_train_state(self, state: dict) -> None:
+        self._running = {str(k): float(v)
+                         for k, v in state.get('balance_running_means', {}).items()}
+
     def _running_mean(self, key: str, value: Tensor) -> float:
-        """The running mean of a detached loss value (a plain number: no gradient)."""
-        value = float(value.detach())
+        """The running mean of a detached loss value (a plain number: no gradient),
+        of its mean over the processes in a distributed run."""
+        value = value.detach().clone()
+        if get_world_size() > 1:
+            all_reduce(value, op='mean')
+        value = float(value)
         previous = self._running.get(key)
         m = self.balance_momentum
         self._running[key] = value if previous is None else m * previous + (1 - m) * value
