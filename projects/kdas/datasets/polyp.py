@@ -3,10 +3,10 @@ import os.path as osp
 from typing import List, Optional, Sequence
 
 import mmengine
+from mmengine.runner import set_random_seed
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from ..utils.random_state import reseed
 from .seeded_sampler import SeededIndex
 
 # The PraNet train/test split of Kvasir-SEG and CVC-ClinicDB (file stems), shipped with the
@@ -109,7 +109,7 @@ class PolypDataset(BaseSegDataset):
     def __getitem__(self, idx):
         # From EpochSeededSampler: the sample's augmentation draws from its own seed.
         if isinstance(idx, SeededIndex):
-            reseed(idx.seed)
+            set_random_seed(idx.seed)
             idx = idx.index
         return super().__getitem__(idx)
 

@@ -3,7 +3,9 @@ uninterrupted run drew (see :mod:`kdas.utils.random_state`)."""
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
-from ..utils.random_state import derive_seed, reseed
+from mmengine.runner import set_random_seed
+
+from ..utils.random_state import derive_seed
 
 
 @HOOKS.register_module()
@@ -19,4 +21,4 @@ class IterationSeedHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        reseed(derive_seed(runner.seed, runner.iter))
+        set_random_seed(derive_seed(runner.seed, runner.iter))

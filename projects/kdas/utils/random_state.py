@@ -6,10 +6,7 @@ augmentations and other multi-scale choices than the uninterrupted run did from 
 Seeding from (seed, epoch, sample) and (seed, iteration) instead makes every draw a function
 of the position in training, so stopping and resuming changes nothing.
 """
-import random
-
 import numpy as np
-import torch
 
 
 def derive_seed(*keys: int) -> int:
@@ -17,10 +14,3 @@ def derive_seed(*keys: int) -> int:
     (``SeedSequence`` hashes them), unlike ``seed + k``."""
     return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0])
 
-
-def reseed(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's global generators (CUDA's too: ``manual_seed``
-    seeds every device)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)

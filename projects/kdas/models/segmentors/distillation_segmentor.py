@@ -168,8 +168,9 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
     def _running_mean(self, key: str, value: Tensor) -> float:
         """The running mean of a detached loss value (a plain number: no gradient),
         of its mean over the processes in a distributed run."""
-        value = value.detach().clone()
+        value = value.detach()
         if get_world_size() > 1:
+            value = value.clone()  # all_reduce works in place
             all_reduce(value, op='mean')
         value = float(value)
         previous = self._running.get(key)
