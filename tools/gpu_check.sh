@@ -4,10 +4,12 @@
 # DATA_ROOT: converted polyp data (default data/polyp; data/polyp_sample works for a quick look).
 #   1. set-up from the cached wheels (TORCH_CUDA as in the README's GPU section);
 #   2. 50 iterations of KDAS (paper objective) at 352 x 352, batch 16, multi-scale schedule,
-#      in float32 and in bf16 (tools/analysis_tools/train_speed.py);
+#      in float32, bf16 and fp16 (tools/analysis_tools/train_speed.py);
 #   3. a 1-GPU tools/dist_train.sh run (torchrun + NCCL), 20 iterations, one checkpoint;
 #   4. tools/test.py on the GPU with that checkpoint;
 #   5. the images per second of each, as a table and as JSON lines in OUT_DIR.
+# SETUP=0: skip step 1's install and use PYTHON as it is (a node whose environment is already
+#   set up, or one without network where the packages were installed by hand).
 # REFERENCE_TRAIN_CMD: the public KDAS training loop, if you have it (e.g. its
 #   train_kd_paper.py with 50 iterations); it is timed on the same GPU and reported beside.
 # The teacher is a random B2 written for timing only; nothing here measures accuracy.
@@ -25,13 +27,17 @@ roots=(train_dataloader.dataset.data_root="$DATA" val_dataloader.dataset.data_ro
        test_dataloader.dataset.data_root="$DATA" model.student.backbone.init_cfg=None)
 
 step "1/5 set-up"
-bash tools/setup_env.sh
+if [ "${SETUP:-1}" = 1 ]; then
+  bash tools/setup_env.sh
+else
+  echo "SETUP=0: using $PY as it is"
+fi
 "$PY" -c 'import torch; assert torch.cuda.is_available(), "no usable GPU"; print(torch.cuda.get_device_name(0))' \
   | tee "$OUT/gpu_name.txt"
 
-step "2/5 KDAS training speed, 352 x 352, batch 16, multi-scale: fp32 and bf16"
-for precision in fp32 bf16; do
-  amp=(); [ "$precision" = bf16 ] && amp=(--amp bf16)
+step "2/5 KDAS training speed, 352 x 352, batch 16, multi-scale: fp32, bf16 and fp16"
+for precision in fp32 bf16 fp16; do
+  amp=(); [ "$precision" != fp32 ] && amp=(--amp "$precision")
   "$PY" tools/analysis_tools/train_speed.py "$CFG" --device cuda --random-teacher \
     --iters 50 --warmup 5 --batch 16 --size 352 "${amp[@]}" --label "KDAS train $precision" \
     --out "$rows" --cfg-options "${roots[@]}"

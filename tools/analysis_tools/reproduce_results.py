@@ -67,13 +67,15 @@ ROWS = {
                  TEACHER30),
     'balanced-t30': ('KDAS balanced, from the 30-epoch teacher',
                      'configs/budget/kdas-balanced_pvtv2b0_budget.py', 0, TEACHER30),
+    'pixelkd-t30': ('Pixel-wise response KD, from the 30-epoch teacher',
+                    'configs/budget/pixelkd_pvtv2b0_budget.py', 0, TEACHER30),
 }
 # Rows validated after every epoch (the validation-over-epochs figure): the objectives of
 # the "distillation that pays" comparison and every seed from 2 on. The earlier rows were
 # validated at the end only, and trained before IterationSeedHook / EpochSeededSampler, when
 # validating drew from the training's random stream: they keep that schedule.
 VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd', 'kdas-t30',
-                         'balanced-t30')
+                         'balanced-t30', 'pixelkd-t30')
 SEEDED = re.compile(r'^(.+)-s(\d+)$')
 BF16 = '-bf16'
 STUDENT = 'student'

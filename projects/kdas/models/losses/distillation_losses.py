@@ -4,6 +4,7 @@ Guiding Module (L_SGM); the README's "The method" says where the public code dif
 Both take lists of student and teacher maps (B x C x H x W, C == 1 for logit maps), compare
 the k-th student map with the k-th teacher map, and pass gradients to the student only.
 """
+import math
 from typing import Optional, Sequence
 
 import torch
@@ -25,8 +26,15 @@ def spatial_kl(student: Tensor, teacher: Tensor, tau: float) -> Tensor:
 
 
 def row_self_attention(maps: Tensor) -> Tensor:
-    """A(P) = softmax(P P^T / sqrt(W)) P: rows of each H x W map attend to each other."""
-    return F.scaled_dot_product_attention(maps, maps, maps)
+    """A(P) = softmax(P P^T / sqrt(W)) P: rows of each H x W map attend to each other.
+
+    Written out rather than through ``F.scaled_dot_product_attention``: here the map width
+    plays the head dimension, and on CUDA in float32 the fused kernel PyTorch picks for
+    widths such as 55 (1/8 of a 440 px multi-scale step) has no kernel to launch
+    ("cutlassF: no kernel found to launch!", seen on an H200 with torch 2.11). The maps are
+    at most 1/4 of the input wide, so the fused kernels would save nothing measurable."""
+    scores = maps @ maps.transpose(-1, -2) / math.sqrt(maps.shape[-1])
+    return scores.softmax(dim=-1) @ maps
 
 
 def symmetric_structure(maps: Tensor) -> Tensor:
