@@ -60,8 +60,9 @@ ROWS = {
                 TEACHER),
     'cwd': ('Channel-wise distillation (decoder features)', 'configs/budget/cwd_pvtv2b0_budget.py',
             0, TEACHER),
-    # A stronger teacher: the same B2 trained 30 epochs, and KDAS distilled from it. The
-    # measured row was trained on a lent H200 (docs/results.md): its times are the GPU's.
+    # A stronger teacher: the same B2 trained 30 epochs, and objectives distilled from it.
+    # The measured teacher was trained on a lent H200 (docs/results.md): its times are the
+    # GPU's.
     TEACHER30: ('Teacher: Polyp-PVT PVTv2-B2 (30 epochs; trained on an H200)',
                 'configs/budget/polyppvt_pvtv2b2-30e_budget.py', 0, None),
     'kdas-t30': ('KDAS from the 30-epoch teacher', 'configs/budget/kdas_pvtv2b0_budget.py', 0,

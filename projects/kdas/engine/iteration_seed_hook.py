@@ -1,9 +1,8 @@
 """Reseeds the training process at every iteration, so that a resumed run draws what the
 uninterrupted run drew (see :mod:`kdas.utils.random_state`)."""
 from mmengine.hooks import Hook
-from mmseg.registry import HOOKS
-
 from mmengine.runner import set_random_seed
+from mmseg.registry import HOOKS
 
 from ..utils.random_state import derive_seed
 
