@@ -188,3 +188,26 @@ def test_validation_curves_follow_every_validated_epoch_across_resumed_runs(tmp_
     assert scores['CVC-ClinicDB'] == pytest.approx([0.05, 0.1, 0.15, 0.2])
     path = script.validation_figure(args, str(tmp_path / 'fig'))
     assert path.endswith('results_validation.png') and os.path.getsize(path) > 10000
+
+
+def test_precision_table_checks_bf16_against_the_float32_seed_range(tmp_path):
+    script = load_script()
+    images = [f'im{i}' for i in range(10)]
+
+    def row(name, score):
+        write_row(tmp_path, name, {ds: {i: score for i in images}
+                                   for ds in ('Kvasir', 'CVC-ClinicDB')})
+
+    for name, score in (('pixelkd', 0.60), ('pixelkd-s1', 0.64), ('pixelkd-s2', 0.62),
+                        ('pixelkd-bf16-s2', 0.63), ('student-s0', 0.60), ('student-s1', 0.62),
+                        ('student-bf16-s1', 0.65)):
+        row(name, score)
+    lines = script.precision_table(argparse.Namespace(work_root=str(tmp_path))).splitlines()
+    assert len(lines) == 4  # header, rule and one line per bf16 row
+    pixel = next(ln for ln in lines if ln.startswith('| Pixel-wise'))
+    # mDice is written 0.01 below Dice@0.5 by write_row; no training logs: no s/iter
+    assert pixel == ('| Pixel-wise response KD (P1, P2), seed 2 (float32 seeds 0, 1, 2) | - / - | '
+                     + ' | '.join(['0.630 (0.600-0.640) | 0.620 (0.590-0.630)'] * 2) + ' | yes |')
+    student = next(ln for ln in lines if ln.startswith('| Student alone'))
+    assert student.startswith('| Student alone, PVTv2-B0, seed 1 (float32 seeds 0, 1) |')
+    assert student.endswith('| 0.640 (0.590-0.610) | no |')

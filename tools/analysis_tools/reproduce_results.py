@@ -445,6 +445,45 @@ def comparison_table(args, draws=10000):
     return '\n'.join(lines)
 
 
+def precision_table(args):
+    """Each finished bf16 row beside the float32 rows of its objective: s/iter of the
+    same-seed pair, and whether every bf16 score lies within the float32 seeds' range (the
+    rule for training further rows in bf16)."""
+    float32 = {}
+    for name in table_rows(args):
+        if osp.isfile(metrics_path(args, name)) and name not in TEACHERS \
+                and not row_precision(name):
+            float32.setdefault(objective(name), {})[resolve_row(name)[2]] = name
+    keys = (('Dice@0.5', 'Dice@0.5'), ('meanDic', 'mDice'))
+    lines = ['| objective, seed | s/iter float32 / bf16 | ' + ' | '.join(
+        f'{ds} {col}: bf16 (float32 seeds)' for ds in ('Kvasir', 'ClinicDB')
+        for _, col in keys) + ' | bf16 within the float32 range |', '|---|---|' + '---|' * 5]
+    for name in table_rows(args):
+        if not (row_precision(name) and osp.isfile(metrics_path(args, name))):
+            continue
+        label, _, seed, _ = resolve_row(name)
+        rows = float32.get(objective(name), {})
+        if not rows:
+            continue
+        bf16 = json.load(open(metrics_path(args, name)))
+        results = [json.load(open(metrics_path(args, n))) for n in rows.values()]
+        cells, within = [], True
+        for ds in ('Kvasir', 'CVC-ClinicDB'):
+            for key, _ in keys:
+                low, high = (f(r[ds][key] for r in results) for f in (min, max))
+                within &= low <= bf16[ds][key] <= high
+                cells.append(f'{bf16[ds][key]:.3f} ({low:.3f}-{high:.3f})')
+        pair = rows.get(seed)
+        times = [seconds_per_iteration(osp.join(args.work_root, n)) if n and osp.isdir(
+            osp.join(args.work_root, n)) else float('nan') for n in (pair, name)]
+        speed = ' / '.join('-' if t != t else f'{t:.2f}' for t in times)
+        label = re.sub(r', bf16 autocast \(seed \d+\)$', '', label)
+        seeds = ', '.join(str(k) for k in sorted(rows))
+        lines.append(f'| {label}, seed {seed} (float32 seeds {seeds}) | {speed} | ' +
+                     ' | '.join(cells) + f' | {"yes" if within else "no"} |')
+    return '\n'.join(lines)
+
+
 def update_doc(path, tables):
     """Replaces the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
     text = open(path).read()
@@ -485,7 +524,8 @@ def main():
         for name in args.rows:
             run_row(name, args)
     tables = {'results-table': table(args), 'loss-table': loss_table(args),
-              'seeds-table': seeds_table(args), 'comparison-table': comparison_table(args)}
+              'seeds-table': seeds_table(args), 'comparison-table': comparison_table(args),
+              'precision-table': precision_table(args)}
     print('\n\n'.join(tables.values()))
     if args.update_doc:
         update_doc(args.update_doc, tables)
