@@ -376,7 +376,9 @@ def validation_figure(args, out_dir):
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=100, sharey=True)
     for ax, ds in zip(axes, ('Kvasir', 'CVC-ClinicDB')):
         for i, (label, (epochs, scores)) in enumerate(curves.items()):
-            ax.plot(epochs, scores[ds], marker='o', ms=3, label=label, color=f'C{i % 10}')
+            # ten colours, then the same colours dashed: no two curves look alike
+            ax.plot(epochs, scores[ds], marker='o', ms=3, label=label, color=f'C{i % 10}',
+                    linestyle=('-', '--', ':')[i // 10 % 3])
         ax.set(title=f'{ds}: validation mDice', xlabel='epoch')
         ax.grid(alpha=0.3)
     axes[0].set_ylabel('mDice')
