@@ -476,8 +476,9 @@ def precision_table(args):
                 within &= low <= bf16[ds][key] <= high
                 cells.append(f'{bf16[ds][key]:.3f} ({low:.3f}-{high:.3f})')
         pair = rows.get(seed)
-        times = [seconds_per_iteration(osp.join(args.work_root, n)) if n and osp.isdir(
-            osp.join(args.work_root, n)) else float('nan') for n in (pair, name)]
+        # a finished row's directory exists (its metrics are in it); no same-seed pair: nan
+        times = [seconds_per_iteration(osp.join(args.work_root, n)) if n else float('nan')
+                 for n in (pair, name)]
         speed = ' / '.join('-' if t != t else f'{t:.2f}' for t in times)
         label = re.sub(r', bf16 autocast \(seed \d+\)$', '', label)
         seeds = ', '.join(str(k) for k in sorted(rows))
