@@ -165,6 +165,25 @@ def test_seed_spread_and_paired_comparison_tables(tmp_path):
     assert '| 0, 1 |' in line
 
 
+def test_head_to_head_ranks_the_three_seed_objectives_and_pairs_them(tmp_path):
+    script = load_script()
+    images = [f'im{i}' for i in range(30)]
+    gains = {'student': 0.0, 'pixelkd': 0.01, 'cwd': 0.04, 'balanced': 0.2}
+    for base, gain in gains.items():
+        # balanced has one seed only: a screen, not part of the final comparison
+        for seed in ((0, ) if base == 'balanced' else (0, 1, 2)):
+            name = base if seed == 0 and base != 'student' else f'{base}-s{seed}'
+            write_row(tmp_path, name, {ds: {i: 0.4 + 0.01 * k + 0.02 * seed + gain
+                                            for k, i in enumerate(images)}
+                                       for ds in ('Kvasir', 'CVC-ClinicDB')})
+    table = script.head_to_head_table(argparse.Namespace(work_root=str(tmp_path)), draws=200)
+    rows = table.splitlines()[2:]
+    cwd, pixel = script.ROWS['cwd'][0], script.ROWS['pixelkd'][0]
+    # the better objective first; each line is its per-image gain over the other
+    assert rows == [f'| {cwd} vs {pixel} | 0, 1, 2 | ' + ' | '.join(
+        ['+0.030 [+0.030, +0.030]'] * 4) + ' |']
+
+
 def test_validation_curves_follow_every_validated_epoch_across_resumed_runs(tmp_path):
     script = load_script()
     for run, epochs in (('20260101_000000', (1, 2, 3)), ('20260102_000000', (3, 4))):

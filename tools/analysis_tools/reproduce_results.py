@@ -417,33 +417,80 @@ def seeds_table(args):
     return '\n'.join(lines)
 
 
-def comparison_table(args, draws=10000):
-    """Each objective against the student alone: the mean per-image difference (Dice@0.5,
-    mDice) with its 95 % paired bootstrap interval over images and shared seeds."""
-    from kdas.evaluation.paired import paired_bootstrap, paired_differences
+def per_image_scores(args):
+    """{objective: {seed: per-image scores}} of every tested student row."""
     per_image = {}
     for name in table_rows(args):
         path = metrics_path(args, name, per_image=True)
         if osp.isfile(path) and name not in TEACHERS:
             base, seed = row_base(name)
             per_image.setdefault(base, {})[seed] = json.load(open(path))
-    student = per_image.get(STUDENT, {})
-    lines = ['| objective vs student alone | seeds | ' + ' | '.join(
+    return per_image
+
+
+def paired_row(label, seeds, others, draws):
+    """``label`` minus ``others`` per image over their shared seeds (Dice@0.5, mDice), each
+    with its 95 % paired bootstrap interval; None when they share no seed."""
+    from kdas.evaluation.paired import paired_bootstrap, paired_differences
+    shared = sorted(set(seeds) & set(others))
+    if not shared:
+        return None
+    cells = []
+    for ds in ('Kvasir', 'CVC-ClinicDB'):
+        for key in ('Dice@0.5', 'meanDic'):
+            diffs = paired_differences([seeds[k][ds] for k in shared],
+                                       [others[k][ds] for k in shared], key)
+            mean, low, high = paired_bootstrap(diffs, draws=draws)
+            cells.append(f'{mean:+.3f} [{low:+.3f}, {high:+.3f}]')
+    return f'| {label} | {", ".join(map(str, shared))} | ' + ' | '.join(cells) + ' |'
+
+
+def objective_label(base, seed):
+    return re.sub(r' \(seed \d+\)$', '', resolve_row(f'{base}-s{seed}')[0])
+
+
+def paired_header(title):
+    return [f'| {title} | seeds | ' + ' | '.join(
         f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB') for col in ('Dice@0.5', 'mDice')) + ' |',
         '|---|---|' + '---|' * 4]
+
+
+def comparison_table(args, draws=10000):
+    """Each objective against the student alone: the mean per-image difference (Dice@0.5,
+    mDice) with its 95 % paired bootstrap interval over images and shared seeds."""
+    per_image = per_image_scores(args)
+    student = per_image.get(STUDENT, {})
+    lines = paired_header('objective vs student alone')
     for base, seeds in per_image.items():
-        shared = sorted(set(seeds) & set(student))
-        if base == STUDENT or not shared:
+        if base == STUDENT:
             continue
-        cells = []
-        for ds in ('Kvasir', 'CVC-ClinicDB'):
-            for key in ('Dice@0.5', 'meanDic'):
-                diffs = paired_differences([seeds[k][ds] for k in shared],
-                                           [student[k][ds] for k in shared], key)
-                mean, low, high = paired_bootstrap(diffs, draws=draws)
-                cells.append(f'{mean:+.3f} [{low:+.3f}, {high:+.3f}]')
-        label = re.sub(r' \(seed \d+\)$', '', resolve_row(f'{base}-s{shared[0]}')[0])
-        lines.append(f'| {label} | {", ".join(map(str, shared))} | ' + ' | '.join(cells) + ' |')
+        line = paired_row(objective_label(base, min(seeds)), seeds, student, draws)
+        if line:
+            lines.append(line)
+    return '\n'.join(lines)
+
+
+def head_to_head_table(args, draws=10000, final_seeds=3):
+    """The distillation objectives of the final comparison (``final_seeds`` seeds or more)
+    against each other, the higher mean Dice@0.5 first, so a verdict that names one of
+    them rests on its own interval rather than on two intervals against the student."""
+    per_image = per_image_scores(args)
+    final = {base: seeds for base, seeds in per_image.items()
+             if base != STUDENT and len(seeds) >= final_seeds}
+
+    def mean_dice(seeds):
+        return statistics.mean(statistics.mean(s['Dice@0.5'] for s in seeds[k][ds].values())
+                               for k in seeds for ds in ('Kvasir', 'CVC-ClinicDB'))
+
+    ranked = sorted(final, key=lambda b: -mean_dice(final[b]))
+    lines = paired_header('objective vs objective')
+    for i, better in enumerate(ranked):
+        for worse in ranked[i + 1:]:
+            label = (f'{objective_label(better, min(final[better]))} vs '
+                     f'{objective_label(worse, min(final[worse]))}')
+            line = paired_row(label, final[better], final[worse], draws)
+            if line:
+                lines.append(line)
     return '\n'.join(lines)
 
 
@@ -528,6 +575,7 @@ def main():
             run_row(name, args)
     tables = {'results-table': table(args), 'loss-table': loss_table(args),
               'seeds-table': seeds_table(args), 'comparison-table': comparison_table(args),
+              'head-to-head-table': head_to_head_table(args),
               'precision-table': precision_table(args)}
     print('\n\n'.join(tables.values()))
     if args.update_doc:
