@@ -373,17 +373,30 @@ def validation_figure(args, out_dir):
     curves = validation_curves(args)
     if not curves:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=100, sharey=True)
+    # one colour per objective, its seeds in that colour: a reader compares objectives,
+    # and sees the seed spread as the width of a colour's band
+    objectives = {}
+    for label in curves:
+        match = re.fullmatch(r'(.*) \(seed (\d+)\)', label)
+        base, seed = (match.group(1), int(match.group(2))) if match else (label, 0)
+        objectives.setdefault(base, []).append((seed, label))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6.5), dpi=100, sharey=True)
     for ax, ds in zip(axes, ('Kvasir', 'CVC-ClinicDB')):
-        for i, (label, (epochs, scores)) in enumerate(curves.items()):
-            # ten colours, then the same colours dashed: no two curves look alike
-            ax.plot(epochs, scores[ds], marker='o', ms=3, label=label, color=f'C{i % 10}',
-                    linestyle=('-', '--', ':')[i // 10 % 3])
+        for i, (base, seeds) in enumerate(objectives.items()):
+            for j, (seed, label) in enumerate(sorted(seeds)):
+                epochs, scores = curves[label]
+                # ten colours, then the same colours dashed: no two objectives look alike
+                ax.plot(epochs, scores[ds], marker='o', ms=3, color=f'C{i % 10}',
+                        linestyle=('-', '--', ':')[i // 10 % 3], lw=1.5,
+                        label=None if j else
+                        f'{base} (seed{"s" if len(seeds) > 1 else ""} '
+                        f'{", ".join(str(s) for s, _ in sorted(seeds))})')
         ax.set(title=f'{ds}: validation mDice', xlabel='epoch')
         ax.grid(alpha=0.3)
     axes[0].set_ylabel('mDice')
-    axes[1].legend(fontsize=7, loc='lower right')
-    fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc='lower center', ncol=2, fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.03 * (len(objectives) + 1) / 2 + 0.02, 1, 1))
     os.makedirs(out_dir, exist_ok=True)
     path = osp.join(out_dir, 'results_validation.png')
     fig.savefig(path)
