@@ -60,6 +60,8 @@ ROWS = {
                 TEACHER),
     'cwd': ('Channel-wise distillation (decoder features)', 'configs/budget/cwd_pvtv2b0_budget.py',
             0, TEACHER),
+    'cwdpix': ('Channel-wise distillation + pixel-wise response KD',
+               'configs/budget/cwd-pixelkd_pvtv2b0_budget.py', 0, TEACHER),
     # A stronger teacher: the same B2 trained 30 epochs, and objectives distilled from it.
     # The measured teacher was trained on a lent H200 (docs/results.md): its times are the
     # GPU's.
@@ -76,7 +78,7 @@ ROWS = {
 # the "distillation that pays" comparison and every seed from 2 on. The earlier rows were
 # validated at the end only, and trained before IterationSeedHook / EpochSeededSampler, when
 # validating drew from the training's random stream: they keep that schedule.
-VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd', 'kdas-t30',
+VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd', 'cwdpix', 'kdas-t30',
                          'balanced-t30', 'pixelkd-t30')
 SEEDED = re.compile(r'^(.+)-s(\d+)$')
 BF16 = '-bf16'
