@@ -20,6 +20,7 @@ by a live instance is locked and the others move on to the next row. At the end 
 --table-only) it prints the Markdown table of every finished row, with its logs' paths.
 """
 import argparse
+import itertools
 import json
 import os
 import os.path as osp
@@ -330,25 +331,53 @@ def figures(args, out_dir):
             for name, label in finished]
     curves = osp.join(out_dir, 'results_curves.png')
     plot(runs, curves, width=11., height=5.)
-    bars = osp.join(out_dir, 'results_bars.png')
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=100, sharey=True)
-    for ax, (key, title) in zip(axes, (('meanDic', 'mDice'), ('Dice@0.5', 'Dice@0.5'))):
-        width = 0.8 / len(finished)
-        for i, (name, label) in enumerate(finished):
-            result = json.load(open(osp.join(args.work_root, name, 'test',
-                                              'polyp_metrics.json')))
-            values = [result[ds][key] for ds in ('Kvasir', 'CVC-ClinicDB')]
-            ax.bar([j + i * width for j in range(2)], values, width, label=label,
-                   color=f'C{i % 10}')
-        ax.set_xticks([0.4 - width / 2, 1.4 - width / 2], ['Kvasir', 'CVC-ClinicDB'])
-        ax.set(title=title, ylim=(0, 1))
-        ax.grid(axis='y', alpha=0.3)
-    axes[1].legend(fontsize=7, loc='lower right')
-    fig.tight_layout()
-    fig.savefig(bars)
-    plt.close(fig)
+    bars = bars_figure(args, out_dir)
     validation = validation_figure(args, out_dir)
     return [curves, bars] + ([validation] if validation else [])
+
+
+def bars_figure(args, out_dir):
+    """results_bars.png: Dice@0.5 per objective, a bar at the mean of its seeds and a dot per
+    seed, against the student alone's seed range (the band), one panel per test set."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    objectives = {}
+    for name in table_rows(args):
+        if osp.isfile(metrics_path(args, name)):
+            base = row_base(name)[0]
+            label = re.sub(r' \(seed \d+\)$', '', resolve_row(name)[0])
+            objectives.setdefault(base, (label, []))[1].append(
+                json.load(open(metrics_path(args, name))))
+    labels = [f'{label} ({len(results)} seeds)' if len(results) > 1 else label
+              for label, results in objectives.values()]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 1.2 + 0.32 * len(objectives)), dpi=100,
+                             sharey=True)
+    for ax, ds in zip(axes, ('Kvasir', 'CVC-ClinicDB')):
+        if STUDENT in objectives:
+            student = [r[ds]['Dice@0.5'] for r in objectives[STUDENT][1]]
+            ax.axvspan(min(student), max(student), color='0.3', alpha=0.2, zorder=3, lw=0,
+                       label="the student alone's seed range")
+        final = itertools.cycle(f'C{i}' for i in (1, 2, 3, 4, 5, 6, 8, 9))
+        for y, (base, (label, results)) in enumerate(objectives.items()):
+            values = [r[ds]['Dice@0.5'] for r in results]
+            # the roles at a glance: teachers grey, the student blue, each objective with
+            # several seeds its own colour, one-seed screens all alike
+            color = ('0.55' if base in TEACHERS else 'C0' if base == STUDENT else
+                     next(final) if len(results) > 1 else 'tan')
+            ax.barh(y, statistics.mean(values), height=0.6, color=color, alpha=0.6)
+            ax.plot(values, [y] * len(values), 'o', color=color, ms=4)
+        ax.set(title=ds, xlim=(0.4, 0.85), xlabel='Dice@0.5')
+        ax.grid(axis='x', alpha=0.3)
+    axes[0].set_yticks(range(len(labels)), labels, fontsize=8)
+    axes[0].invert_yaxis()
+    axes[1].legend(fontsize=8, loc='lower right')
+    fig.suptitle('Test scores per objective: bar = mean over its seeds, dots = seeds', fontsize=10)
+    fig.tight_layout()
+    path = osp.join(out_dir, 'results_bars.png')
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def validation_curves(args):
