@@ -104,6 +104,11 @@ def row_precision(name):
     return 'bf16' if row_base(name)[0].endswith(BF16) else None
 
 
+def objective_label(name):
+    """A row's label without its seed: the objective it measures."""
+    return re.sub(r' \(seed \d+\)$', '', resolve_row(name)[0])
+
+
 def resolve_row(name):
     """(label, config, seed, teacher row) of a ROWS name or of ``ROWNAME[-bf16][-sK]``."""
     if name in ROWS:
@@ -112,8 +117,8 @@ def resolve_row(name):
     precision = ', bf16 autocast' if row_precision(name) else ''
     for known, (label, config, _seed, teacher) in ROWS.items():
         if row_base(known)[0] == objective(name) and known not in TEACHERS:
-            return (re.sub(r' \(seed \d+\)$', '', label) + f'{precision} (seed {seed})', config,
-                    seed, teacher)
+            return (objective_label(known) + f'{precision} (seed {seed})', config, seed,
+                    teacher)
     raise ValueError(f'unknown row {name!r}: use one of {", ".join(ROWS)}, or NAME-sK for a '
                      'seed K of one of them')
 
@@ -342,13 +347,9 @@ def bars_figure(args, out_dir):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    objectives = {}
-    for name in table_rows(args):
-        if osp.isfile(metrics_path(args, name)):
-            base = row_base(name)[0]
-            label = re.sub(r' \(seed \d+\)$', '', resolve_row(name)[0])
-            objectives.setdefault(base, (label, []))[1].append(
-                json.load(open(metrics_path(args, name))))
+    objectives = {base: (objective_label(names[0]),
+                         [json.load(open(metrics_path(args, n))) for n in names])
+                  for base, names in finished_by_objective(args).items()}
     labels = [f'{label} ({len(results)} seeds)' if len(results) > 1 else label
               for label, results in objectives.values()]
     fig, axes = plt.subplots(1, 2, figsize=(12, 1.2 + 0.32 * len(objectives)), dpi=100,
@@ -435,12 +436,19 @@ def validation_figure(args, out_dir):
     return path
 
 
-def seeds_table(args):
-    """Mean and spread (half the range) over the seeds of each objective with two or more."""
+def finished_by_objective(args):
+    """{objective: [its tested rows]}, in table order."""
     by_base = {}
     for name in table_rows(args):
-        if osp.isfile(metrics_path(args, name)) and name not in TEACHERS:
+        if osp.isfile(metrics_path(args, name)):
             by_base.setdefault(row_base(name)[0], []).append(name)
+    return by_base
+
+
+def seeds_table(args):
+    """Mean and spread (half the range) over the seeds of each objective with two or more."""
+    by_base = {base: names for base, names in finished_by_objective(args).items()
+               if base not in TEACHERS}
     keys = (('meanDic', 'mDice'), ('Dice@0.5', 'Dice@0.5'))
     lines = ['| objective | seeds | ' + ' | '.join(f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB')
                                                  for _, col in keys) + ' |',
@@ -455,7 +463,7 @@ def seeds_table(args):
                 values = [r[ds][key] for r in results]
                 cells.append(f'{statistics.mean(values):.3f} +- '
                              f'{(max(values) - min(values)) / 2:.3f}')
-        label = re.sub(r' \(seed \d+\)$', '', resolve_row(names[0])[0])
+        label = objective_label(names[0])
         seeds = ', '.join(str(row_base(n)[1]) for n in names)
         lines.append(f'| {label} | {seeds} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
@@ -489,10 +497,6 @@ def paired_row(label, seeds, others, draws):
     return f'| {label} | {", ".join(map(str, shared))} | ' + ' | '.join(cells) + ' |'
 
 
-def objective_label(base, seed):
-    return re.sub(r' \(seed \d+\)$', '', resolve_row(f'{base}-s{seed}')[0])
-
-
 def paired_header(title):
     return [f'| {title} | seeds | ' + ' | '.join(
         f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB') for col in ('Dice@0.5', 'mDice')) + ' |',
@@ -508,7 +512,7 @@ def comparison_table(args, draws=10000):
     for base, seeds in per_image.items():
         if base == STUDENT:
             continue
-        line = paired_row(objective_label(base, min(seeds)), seeds, student, draws)
+        line = paired_row(objective_label(f'{base}-s{min(seeds)}'), seeds, student, draws)
         if line:
             lines.append(line)
     return '\n'.join(lines)
@@ -530,8 +534,8 @@ def head_to_head_table(args, draws=10000, final_seeds=3):
     lines = paired_header('objective vs objective')
     for i, better in enumerate(ranked):
         for worse in ranked[i + 1:]:
-            label = (f'{objective_label(better, min(final[better]))} vs '
-                     f'{objective_label(worse, min(final[worse]))}')
+            label = (f'{objective_label(f"{better}-s{min(final[better])}")} vs '
+                     f'{objective_label(f"{worse}-s{min(final[worse])}")}')
             line = paired_row(label, final[better], final[worse], draws)
             if line:
                 lines.append(line)
