@@ -74,13 +74,15 @@ ROWS = {
                      'configs/budget/kdas-balanced_pvtv2b0_budget.py', 0, TEACHER30),
     'pixelkd-t30': ('Pixel-wise response KD, from the 30-epoch teacher',
                     'configs/budget/pixelkd_pvtv2b0_budget.py', 0, TEACHER30),
+    'cwd-t30': ('Channel-wise distillation, from the 30-epoch teacher',
+                'configs/budget/cwd_pvtv2b0_budget.py', 0, TEACHER30),
 }
 # Rows validated after every epoch (the validation-over-epochs figure): the objectives of
 # the "distillation that pays" comparison and every seed from 2 on. The earlier rows were
 # validated at the end only, and trained before IterationSeedHook / EpochSeededSampler, when
 # validating drew from the training's random stream: they keep that schedule.
 VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd', 'cwdpix', 'kdas-t30',
-                         'balanced-t30', 'pixelkd-t30')
+                         'balanced-t30', 'pixelkd-t30', 'cwd-t30')
 SEEDED = re.compile(r'^(.+)-s(\d+)$')
 BF16 = '-bf16'
 STUDENT = 'student'
@@ -449,7 +451,8 @@ def seeds_table(args):
     """Mean and spread (half the range) over the seeds of each objective with two or more."""
     by_base = {base: names for base, names in finished_by_objective(args).items()
                if base not in TEACHERS}
-    keys = (('meanDic', 'mDice'), ('Dice@0.5', 'Dice@0.5'))
+    # the paired tables' column order, so that a sentence can quote both tables alike
+    keys = (('Dice@0.5', 'Dice@0.5'), ('meanDic', 'mDice'))
     lines = ['| objective | seeds | ' + ' | '.join(f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB')
                                                  for _, col in keys) + ' |',
              '|---|---|' + '---|' * 4]
