@@ -84,6 +84,9 @@ ROWS = {
 VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd', 'cwdpix', 'kdas-t30',
                          'balanced-t30', 'pixelkd-t30', 'cwd-t30')
 SEEDED = re.compile(r'^(.+)-s(\d+)$')
+# (metric key, column name) of the two scores every summary table shows, in this order, so
+# that a sentence can quote any two tables alike
+SCORES = (('Dice@0.5', 'Dice@0.5'), ('meanDic', 'mDice'))
 BF16 = '-bf16'
 STUDENT = 'student'
 
@@ -107,7 +110,8 @@ def row_precision(name):
 
 
 def objective_label(name):
-    """A row's label without its seed: the objective it measures."""
+    """A row's label without its seed: the objective it measures (``name`` a row or an
+    objective: ``cwd-s2``, ``cwd``, ``student``)."""
     return re.sub(r' \(seed \d+\)$', '', resolve_row(name)[0])
 
 
@@ -451,10 +455,8 @@ def seeds_table(args):
     """Mean and spread (half the range) over the seeds of each objective with two or more."""
     by_base = {base: names for base, names in finished_by_objective(args).items()
                if base not in TEACHERS}
-    # the paired tables' column order, so that a sentence can quote both tables alike
-    keys = (('Dice@0.5', 'Dice@0.5'), ('meanDic', 'mDice'))
     lines = ['| objective | seeds | ' + ' | '.join(f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB')
-                                                 for _, col in keys) + ' |',
+                                                 for _, col in SCORES) + ' |',
              '|---|---|' + '---|' * 4]
     for base, names in by_base.items():
         if len(names) < 2:
@@ -462,7 +464,7 @@ def seeds_table(args):
         results = [json.load(open(metrics_path(args, n))) for n in names]
         cells = []
         for ds in ('Kvasir', 'CVC-ClinicDB'):
-            for key, _ in keys:
+            for key, _ in SCORES:
                 values = [r[ds][key] for r in results]
                 cells.append(f'{statistics.mean(values):.3f} +- '
                              f'{(max(values) - min(values)) / 2:.3f}')
@@ -492,7 +494,7 @@ def paired_row(label, seeds, others, draws):
         return None
     cells = []
     for ds in ('Kvasir', 'CVC-ClinicDB'):
-        for key in ('Dice@0.5', 'meanDic'):
+        for key, _ in SCORES:
             diffs = paired_differences([seeds[k][ds] for k in shared],
                                        [others[k][ds] for k in shared], key)
             mean, low, high = paired_bootstrap(diffs, draws=draws)
@@ -502,7 +504,7 @@ def paired_row(label, seeds, others, draws):
 
 def paired_header(title):
     return [f'| {title} | seeds | ' + ' | '.join(
-        f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB') for col in ('Dice@0.5', 'mDice')) + ' |',
+        f'{ds} {col}' for ds in ('Kvasir', 'ClinicDB') for _, col in SCORES) + ' |',
         '|---|---|' + '---|' * 4]
 
 
@@ -515,7 +517,7 @@ def comparison_table(args, draws=10000):
     for base, seeds in per_image.items():
         if base == STUDENT:
             continue
-        line = paired_row(objective_label(f'{base}-s{min(seeds)}'), seeds, student, draws)
+        line = paired_row(objective_label(base), seeds, student, draws)
         if line:
             lines.append(line)
     return '\n'.join(lines)
@@ -537,8 +539,7 @@ def head_to_head_table(args, draws=10000, final_seeds=3):
     lines = paired_header('objective vs objective')
     for i, better in enumerate(ranked):
         for worse in ranked[i + 1:]:
-            label = (f'{objective_label(f"{better}-s{min(final[better])}")} vs '
-                     f'{objective_label(f"{worse}-s{min(final[worse])}")}')
+            label = f'{objective_label(better)} vs {objective_label(worse)}'
             line = paired_row(label, final[better], final[worse], draws)
             if line:
                 lines.append(line)
@@ -554,10 +555,9 @@ def precision_table(args):
         if osp.isfile(metrics_path(args, name)) and name not in TEACHERS \
                 and not row_precision(name):
             float32.setdefault(objective(name), {})[resolve_row(name)[2]] = name
-    keys = (('Dice@0.5', 'Dice@0.5'), ('meanDic', 'mDice'))
     lines = ['| objective, seed | s/iter float32 / bf16 | ' + ' | '.join(
         f'{ds} {col}: bf16 (float32 seeds)' for ds in ('Kvasir', 'ClinicDB')
-        for _, col in keys) + ' | bf16 within the float32 range |', '|---|---|' + '---|' * 5]
+        for _, col in SCORES) + ' | bf16 within the float32 range |', '|---|---|' + '---|' * 5]
     for name in table_rows(args):
         if not (row_precision(name) and osp.isfile(metrics_path(args, name))):
             continue
@@ -569,7 +569,7 @@ def precision_table(args):
         results = [json.load(open(metrics_path(args, n))) for n in rows.values()]
         cells, within = [], True
         for ds in ('Kvasir', 'CVC-ClinicDB'):
-            for key, _ in keys:
+            for key, _ in SCORES:
                 low, high = (f(r[ds][key] for r in results) for f in (min, max))
                 within &= low <= bf16[ds][key] <= high
                 cells.append(f'{bf16[ds][key]:.3f} ({low:.3f}-{high:.3f})')
