@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from kdas.models.backbones import ARCH_SETTINGS, PVTv2
-from kdas.models.backbones.pvt_v2 import SpatialReductionAttention
+from kdas.models.backbones.pvt_v2 import MixFFN, SpatialReductionAttention
 
 
 def count(module):
@@ -38,6 +38,31 @@ def test_sdpa_equals_explicit_softmax_attention():
     weights = ((q @ k.transpose(-2, -1)) * (c // 2)**-0.5).softmax(dim=-1)
     expected = attn.proj((weights @ v).transpose(1, 2).reshape(b, n, c))
     torch.testing.assert_close(attn(x, 8, 8), expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize('grad', [False, True])
+def test_mix_ffn_equals_token_wise_linears(grad):
+    """The 1 x 1-convolution MLP gives the official token-wise MLP's values and gradients."""
+    torch.manual_seed(0)
+    mlp = MixFFN(32, 256).eval()
+    x = torch.randn(2, 6 * 10, 32)
+    b, n, c = x.shape
+
+    def official(x):
+        y = F.linear(x, mlp.fc1.weight, mlp.fc1.bias)
+        y = mlp.dwconv.dwconv(y.transpose(1, 2).reshape(b, 256, 6, 10)).flatten(2).transpose(1, 2)
+        return F.linear(F.gelu(y), mlp.fc2.weight, mlp.fc2.bias)
+
+    with torch.set_grad_enabled(grad):
+        ours = mlp(x, 6, 10)
+    expected = official(x)
+    torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
+    if grad:
+        weights = (mlp.fc1.weight, mlp.fc2.bias, mlp.dwconv.dwconv.weight)
+        g_ours = torch.autograd.grad(ours.square().sum(), weights)
+        g_expected = torch.autograd.grad(expected.square().sum(), weights)
+        for a, e in zip(g_ours, g_expected):
+            torch.testing.assert_close(a, e, atol=1e-4, rtol=1e-4)
 
 
 def test_unknown_arch_is_named():

@@ -1,5 +1,6 @@
 """Inference, ONNX export and benchmark tools on real sample images."""
 import glob
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -88,6 +89,27 @@ def test_onnx_export_and_verify_on_real_images(tmp_path, student_checkpoint):
                       '--output-file', str(onnx_file), '--shape', '160', '160', '--verify')
     assert onnx_file.exists()
     assert 'verify on 2 real images' in result.stdout and '(ok,' in result.stdout
+
+
+def test_benchmark_reference_formulation_gives_the_same_features():
+    """The ratio benchmark.py reports compares formulations of one function."""
+    spec = importlib.util.spec_from_file_location(
+        'benchmark', osp.join(REPO, 'tools', 'analysis_tools', 'benchmark.py'))
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    torch.manual_seed(0)
+    backbone = benchmark.PVTv2('b0').eval()
+    x = torch.randn(1, 3, 96, 128)
+    with torch.no_grad():
+        ours = backbone(x)
+        with benchmark.reference_formulation():
+            reference = backbone(x)
+        # the swap is undone on leaving the context
+        again = backbone(x)
+    assert benchmark.MixFFN.forward is not benchmark.reference_mlp
+    for a, r, g in zip(ours, reference, again):
+        torch.testing.assert_close(a, r, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(g, a)
 
 
 def test_benchmark_reports_both_networks(tmp_path):

@@ -37,6 +37,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -106,8 +107,9 @@ def reference_patch_embed(self, x):
 
 
 def reference_mlp(self, x, h, w):
-    x = self.drop(self.act(self.dwconv(self.fc1(x), h, w)))
-    return self.drop(self.fc2(x))
+    x = F.linear(x, self.fc1.weight, self.fc1.bias)
+    x = self.drop(self.act(self.dwconv(x, h, w)))
+    return self.drop(F.linear(x, self.fc2.weight, self.fc2.bias))
 
 
 def reference_block(self, x, h, w):
