@@ -2,7 +2,8 @@
 
     python tools/analysis_tools/benchmark.py CONFIG [CHECKPOINT] [--threads 2]
         [--shape 352 352] [--batch 16] [--repeats 20] [--trials 3] [--no-onnx]
-        [--int8] [--video] [--profile] [--reference] [--tuned-allocator] [--out results.json]
+        [--int8] [--video] [--profile] [--reference] [--tuned-allocator] [--floor]
+        [--out results.json]
 
 A distillation config benchmarks its student and its teacher side by side. Each row is
 measured ``--trials`` times, each time in a fresh process, the rows taking turns; a
@@ -23,6 +24,11 @@ embedded sample's training images; latency does not depend on the calibration's 
 first network: a ``--video-frames`` clip at the input size (mp4v), decoded, segmented,
 drawn and encoded to mp4v with the stages overlapped; frames per second end to end and of
 the network alone, median over the trials.
+
+``--floor`` measures ONNX Runtime's rate on a large float32 and a large uint8 x int8 matrix
+product on this machine, the fastest any layer's arithmetic runs here, and prints each
+network's FLOPs at those rates: a latency no runtime of that arithmetic gets below (with
+``--reference``, as a fraction of the reference's latency, to set against a target).
 """
 import argparse
 import contextlib
@@ -311,6 +317,36 @@ def profile_onnx(net, shape, threads, rows=15, int8=False):
         print(f'{op:32} {100 * dur / total:5.1f} %')
 
 
+def matmul_peaks(threads, n=1024, repeats=10):
+    """ONNX Runtime's rate on one large square matrix product, float32 and uint8 x int8:
+    no layer of a network runs its arithmetic faster on this machine, so a network's
+    FLOPs at these rates bound its latency from below."""
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(0)
+    cases = dict(
+        float32=('MatMul', TensorProto.FLOAT, TensorProto.FLOAT,
+                 rng.random((n, n), np.float32), rng.random((n, n), np.float32)),
+        int8=('MatMulInteger', TensorProto.UINT8, TensorProto.INT32,
+              rng.integers(0, 256, (n, n), np.uint8), rng.integers(-128, 128, (n, n), np.int8)))
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    peaks = {}
+    for name, (op, in_type, out_type, a, b) in cases.items():
+        graph = helper.make_graph(
+            [helper.make_node(op, ['a', 'b'], ['y'])], name,
+            [helper.make_tensor_value_info('a', in_type, [n, n])],
+            [helper.make_tensor_value_info('y', out_type, [n, n])],
+            [numpy_helper.from_array(b, 'b')])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+        session = ort.InferenceSession(model.SerializeToString(), options,
+                                       providers=['CPUExecutionProvider'])
+        seconds = median_seconds(lambda x: session.run(None, {'a': x}), a, repeats)
+        peaks[name] = 2 * n**3 / seconds / 1e9
+    return peaks
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description='Benchmark polyp segmenters')
     parser.add_argument('config')
@@ -331,6 +367,9 @@ def main(argv=None):
     parser.add_argument('--tuned-allocator', action='store_true',
                         help='keep_freed_memory() in every measuring process')
     parser.add_argument('--profile', action='store_true')
+    parser.add_argument('--floor', action='store_true',
+                        help='the latency floor each network\'s FLOPs set at ONNX Runtime\'s '
+                        'large-matrix-product rates (float32 and int8) on this machine')
     parser.add_argument('--out', help='write the rows as JSON')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -364,6 +403,9 @@ def main(argv=None):
                 with ProcessPoolExecutor(1, mp_context=context) as pool:
                     video[runtime].append(
                         pool.submit(measure_video, args, first, runtime, clip).result())
+        if args.floor:
+            with ProcessPoolExecutor(1, mp_context=context) as pool:
+                peaks = pool.submit(matmul_peaks, args.threads).result()
     rows = []
     for (name, runtime, device), values in samples.items():
         net = ProbabilityModel(networks[name]).eval()
@@ -378,6 +420,11 @@ def main(argv=None):
                        fps_end_to_end=statistics.median(v[0] for v in values),
                        fps_network=statistics.median(v[1] for v in values), trials=len(values))
                   for runtime, values in video.items()]
+    gflops = {r['network']: r['gflops'] for r in rows}
+    floor_rows = [dict(network=name, floor='FLOPs at the matrix-product rate',
+                       **{f'{p}_peak_gops': rate for p, rate in peaks.items()},
+                       **{f'{p}_floor_ms': g / rate * 1e3 for p, rate in peaks.items()})
+                  for name, g in gflops.items()] if args.floor else []
     if args.profile:
         profile(ProbabilityModel(networks[first]).eval(), shape)
         if not args.no_onnx:
@@ -408,9 +455,21 @@ def main(argv=None):
         print(f'{"runtime":40} {"end to end (frames/s)":>22} {"network alone (frames/s)":>25}')
         for r in video_rows:
             print(f'{r["runtime"]:40} {r["fps_end_to_end"]:22.1f} {r["fps_network"]:25.1f}')
+    if floor_rows:
+        print(f'arithmetic floor: each network\'s FLOPs at ONNX Runtime\'s rate on a large '
+              f'matrix product ({args.threads} threads: float32 '
+              f'{peaks["float32"]:.0f} GFLOP/s, uint8 x int8 {peaks["int8"]:.0f} GOP/s); '
+              'no runtime gets below it')
+        for f in floor_rows:
+            ref = next((r['latency_ms'] for r in rows if r['network'] == f['network']
+                        and r['runtime'] == REFERENCE and r['device'] == 'cpu'), None)
+            print(f'{f["network"]}: ' + ', '.join(
+                f'{p} {f[p + "_floor_ms"]:.1f} ms'
+                + (f' = {f[p + "_floor_ms"] / ref:.2f} x reference' if ref else '')
+                for p in peaks))
     if args.out:
         with open(args.out, 'w') as f:
-            json.dump(rows + video_rows, f, indent=1)
+            json.dump(rows + video_rows + floor_rows, f, indent=1)
     return 0
 
 
