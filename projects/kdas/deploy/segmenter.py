@@ -38,8 +38,8 @@ class FrameSegmenter:
     def __init__(self, input_size: Tuple[int, int], mean, std, bgr_to_rgb: bool,
                  threshold: float):
         self.input_size = tuple(int(s) for s in input_size)
-        self.mean = torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1)
-        self.std = torch.tensor(std, dtype=torch.float32).view(-1, 1, 1)
+        self.mean = np.asarray(mean, dtype=np.float32).reshape(-1, 1, 1)
+        self.std = np.asarray(std, dtype=np.float32).reshape(-1, 1, 1)
         self.bgr_to_rgb = bool(bgr_to_rgb)
         self.threshold = float(threshold)
 
@@ -50,10 +50,13 @@ class FrameSegmenter:
                              f'{frame.dtype}')
         h, w = self.input_size
         resized = cv2.resize(frame, (w, h), interpolation=cv2.INTER_LINEAR)
-        chw = torch.from_numpy(np.ascontiguousarray(resized.transpose(2, 0, 1)))
+        chw = resized.transpose(2, 0, 1)
         if self.bgr_to_rgb:
-            chw = chw[[2, 1, 0], ...]
-        return ((chw.float() - self.mean) / self.std)[None]
+            chw = chw[::-1]
+        # NumPy rather than torch: the same float32 operations (so the same values), but
+        # single-threaded, so that the video's decoding thread does not start an OpenMP
+        # team of its own beside the network's.
+        return torch.from_numpy(((chw.astype(np.float32, order='C') - self.mean) / self.std)[None])
 
     def logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """1 x 1 x H x W logits at the input size."""

@@ -1,14 +1,17 @@
 """Segmenting a video stream: decoding, inference and drawing + encoding overlap.
 
 Three stages run at once, joined by small queues: a reader thread decodes and preprocesses
-frames, the calling thread runs the network, a writer thread turns the logits into the
-mask at the frame's size and draws the outline (the still-image tools'
+frames (NumPy and OpenCV), the calling thread runs the network and turns its logits into
+the mask at the frame's size, a writer thread draws the outline (the still-image tools'
 :func:`kdas.visualization.draw_overlay`, without the legend strip so the frame keeps its
-size) and encodes. The slowest stage sets the pace. In real-time mode the reader never
-waits for inference: when a frame arrives before the previous one was taken, the older one
-is dropped (and counted), so the output keeps up with a live source instead of falling
-behind it. Whatever stops the run (the end of the stream, a bad frame, an error in a stage,
-Ctrl-C), the writer is closed, so the frames written so far stay a playable file.
+size) and encodes. The slowest stage sets the pace. Every torch operation runs in the
+calling thread: in another thread, torch starts a second OpenMP team beside the network's,
+and on 2 cores PyTorch's network then ran about a third slower (docs/benchmarks.md,
+"Video"). In real-time mode the reader never waits for inference: when a frame arrives
+before the previous one was taken, the older one is dropped (and counted), so the output
+keeps up with a live source instead of falling behind it. Whatever stops the run (the end
+of the stream, a bad frame, an error in a stage, Ctrl-C), the writer is closed, so the
+frames written so far stay a playable file.
 """
 import os
 import os.path as osp
@@ -133,7 +136,7 @@ class VideoStats:
             f'per frame: decode {per(self.decode_s, self.frames_read)}, preprocess '
             f'{per(self.preprocess_s, self.frames_read)}, network '
             f'{per(self.network_s, self.frames_segmented)}, mask '
-            f'{per(self.postprocess_s, self.frames_written)}, draw + encode '
+            f'{per(self.postprocess_s, self.frames_segmented)}, draw + encode '
             f'{per(self.draw_encode_s, self.frames_written)}',
         ]
         return '\n'.join(lines)
@@ -164,9 +167,9 @@ def segment_stream(segmenter, frames: Iterator[np.ndarray], sink: VideoSink,
     """Runs the three stages until ``frames`` ends or a stage fails.
 
     Args:
-        segmenter: a :class:`kdas.deploy.segmenter.FrameSegmenter`; its ``preprocess``,
-            ``logits`` and ``postprocess`` run in the three stages, so the masks are the
-            ones its ``__call__`` (and ``tools/infer.py``) gives.
+        segmenter: a :class:`kdas.deploy.segmenter.FrameSegmenter`; its ``preprocess``
+            runs in the reader thread, its ``logits`` and ``postprocess`` in the calling
+            thread, so the masks are the ones its ``__call__`` (and ``tools/infer.py``) gives.
         frames: BGR frames, all of one size.
         sink: where the overlays go.
         masks_dir: also write each frame's mask, ``<frame index>.png`` (0/255).
@@ -236,10 +239,7 @@ def segment_stream(segmenter, frames: Iterator[np.ndarray], sink: VideoSink,
                 item = _get(to_write, stop)
                 if item is _END:
                     break
-                index, frame, logits = item
-                start = time.perf_counter()
-                mask, _prob = segmenter.postprocess(logits, frame.shape[:2])
-                stats.postprocess_s += time.perf_counter() - start
+                index, frame, mask = item
                 start = time.perf_counter()
                 sink.write(draw_overlay(frame, mask, legend=False))
                 if masks_dir:
@@ -267,8 +267,11 @@ def segment_stream(segmenter, frames: Iterator[np.ndarray], sink: VideoSink,
             start = time.perf_counter()
             logits = segmenter.logits(inputs)
             stats.network_s += time.perf_counter() - start
+            start = time.perf_counter()
+            mask, _prob = segmenter.postprocess(logits, frame.shape[:2])
+            stats.postprocess_s += time.perf_counter() - start
             stats.frames_segmented += 1
-            if not _put(to_write, (index, frame, logits), stop):
+            if not _put(to_write, (index, frame, mask), stop):
                 break
     except KeyboardInterrupt:
         stats.stopped_by = 'interrupted (Ctrl-C)'
