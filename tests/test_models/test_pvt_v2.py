@@ -41,8 +41,9 @@ def test_sdpa_equals_explicit_softmax_attention():
 
 
 @pytest.mark.parametrize('grad', [False, True])
-def test_mix_ffn_equals_token_wise_linears(grad):
-    """The 1 x 1-convolution MLP gives the official token-wise MLP's values and gradients."""
+def test_mix_ffn_as_convolutions_equals_token_wise_linears(grad):
+    """The exported formulation (1 x 1 convolutions) gives the official token-wise MLP's
+    values and gradients, and so does the eager one."""
     torch.manual_seed(0)
     mlp = MixFFN(32, 256).eval()
     x = torch.randn(2, 6 * 10, 32)
@@ -54,15 +55,45 @@ def test_mix_ffn_equals_token_wise_linears(grad):
         return F.linear(F.gelu(y), mlp.fc2.weight, mlp.fc2.bias)
 
     with torch.set_grad_enabled(grad):
-        ours = mlp(x, 6, 10)
+        as_convolutions = mlp.forward_as_convolutions(x, 6, 10)
+        eager = mlp(x, 6, 10)
     expected = official(x)
-    torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(as_convolutions, expected, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(eager, expected, atol=1e-5, rtol=1e-5)
     if grad:
         weights = (mlp.fc1.weight, mlp.fc2.bias, mlp.dwconv.dwconv.weight)
-        g_ours = torch.autograd.grad(ours.square().sum(), weights)
+        g_ours = torch.autograd.grad(as_convolutions.square().sum(), weights)
         g_expected = torch.autograd.grad(expected.square().sum(), weights)
         for a, e in zip(g_ours, g_expected):
             torch.testing.assert_close(a, e, atol=1e-4, rtol=1e-4)
+
+
+def test_exported_mix_ffn_holds_convolutions_only(tmp_path):
+    """The ONNX graph takes the convolution formulation (no Gemm / MatMul left for ONNX
+    Runtime to wrap in layout conversions), and ONNX Runtime reproduces eager PyTorch."""
+    onnx = pytest.importorskip('onnx')
+    ort = pytest.importorskip('onnxruntime')
+
+    class Tokens(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.mlp = MixFFN(32, 64)
+
+        def forward(self, x):
+            return self.mlp(x, 6, 10)
+
+    torch.manual_seed(0)
+    model = Tokens().eval()
+    x = torch.randn(1, 60, 32)
+    path = str(tmp_path / 'mlp.onnx')
+    torch.onnx.export(model, (x, ), path, dynamo=True, verbose=False)
+    ops = [node.op_type for node in onnx.load(path).graph.node]
+    assert ops.count('Conv') == 3 and not {'Gemm', 'MatMul'} & set(ops), ops
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    out = session.run(None, {session.get_inputs()[0].name: x.numpy()})[0]
+    with torch.no_grad():
+        torch.testing.assert_close(torch.from_numpy(out), model(x), atol=1e-5, rtol=1e-5)
 
 
 def test_unknown_arch_is_named():

@@ -43,7 +43,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -113,9 +112,8 @@ def reference_patch_embed(self, x):
 
 
 def reference_mlp(self, x, h, w):
-    x = F.linear(x, self.fc1.weight, self.fc1.bias)
-    x = self.drop(self.act(self.dwconv(x, h, w)))
-    return self.drop(F.linear(x, self.fc2.weight, self.fc2.bias))
+    x = self.drop(self.act(self.dwconv(self.fc1(x), h, w)))
+    return self.drop(self.fc2(x))
 
 
 def reference_block(self, x, h, w):

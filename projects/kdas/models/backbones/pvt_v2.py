@@ -72,17 +72,6 @@ def tokens_to_conv(conv: nn.Conv2d):
     return apply
 
 
-class PointwiseConv(nn.Linear):
-    """``nn.Linear`` applied to a B x C x H x W image, as a 1 x 1 convolution.
-
-    It holds the official ``nn.Linear`` parameters (same names and shapes, so checkpoints
-    load unchanged); only the layout it is applied in differs.
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.weight[:, :, None, None], self.bias)
-
-
 def pretrained_hint(arch: str) -> str:
     """What to run when ImageNet weights are missing or do not fit."""
     return (f'Get the ImageNet weights of PVTv2-{arch.upper()} (pvt_v2_{arch}.pth, released '
@@ -139,41 +128,51 @@ class SpatialReductionAttention(nn.Module):
 
 
 class DWConv(nn.Module):
-    """3x3 depth-wise convolution (a module of its own for the official parameter names)."""
+    """3x3 depth-wise convolution on a token sequence laid back out as an image."""
 
     def __init__(self, dim: int):
         super().__init__()
         self.dwconv = nn.Conv2d(dim, dim, 3, 1, 1, groups=dim)
 
-    def forward(self, x):
-        return self.dwconv(x)
+    def forward(self, x, h, w):
+        return tokens_to_conv(self.dwconv)(x, h, w)
 
 
 class MixFFN(nn.Module):
-    """Linear -> depth-wise conv -> GELU -> linear: the conv supplies positional cues.
-
-    All four steps run on the tokens viewed as a channels-last image (no copy), the linears
-    as 1 x 1 convolutions. The values are those of the official token-wise linears; the
-    difference is that the wide hidden tensor never changes layout: ONNX Runtime keeps it
-    in its blocked convolution layout from ``fc1`` to ``fc2`` (linears on tokens around an
-    image convolution cost two layout conversions of it per block, about 15 % of the
-    float32 graph's time), and PyTorch makes no copy of it either.
-    """
+    """Linear -> depth-wise conv -> GELU -> linear: the conv supplies positional cues."""
 
     def __init__(self, dim: int, hidden_dim: int, drop: float = 0.):
         super().__init__()
-        self.fc1 = PointwiseConv(dim, hidden_dim)
+        self.fc1 = TokenLinear(dim, hidden_dim)
         self.dwconv = DWConv(hidden_dim)
         self.act = nn.GELU()
-        self.fc2 = PointwiseConv(hidden_dim, dim)
+        self.fc2 = TokenLinear(hidden_dim, dim)
         self.drop = nn.Dropout(drop)
 
     def forward(self, x, h, w):
-        b, n, c = x.shape
-        x = self.dwconv(self.fc1(x.reshape(b, h, w, c).permute(0, 3, 1, 2)))
+        if torch.onnx.is_in_onnx_export():
+            return self.forward_as_convolutions(x, h, w)
+        x = self.dwconv(self.fc1(x), h, w)
         # In inference the activation may overwrite its input: one buffer fewer per block.
         x = torch.ops.aten.gelu_(x) if not torch.is_grad_enabled() else self.act(x)
-        x = self.fc2(self.drop(x))
+        return self.drop(self.fc2(self.drop(x)))
+
+    def forward_as_convolutions(self, x, h, w):
+        """The same function, with the linears as 1 x 1 convolutions on the tokens viewed as
+        a channels-last image: what the exported graph holds.
+
+        ONNX Runtime runs convolutions in a blocked layout (NCHWc). With linears on tokens
+        around the depth-wise convolution it converts the wide hidden tensor into that
+        layout and back in every block (13-15 % of the float32 graph's time); with all three
+        as convolutions the hidden tensor stays blocked from ``fc1`` to ``fc2``. Eager
+        PyTorch and training keep the token-wise linears: no faster as convolutions there,
+        and their float rounding is what the documented training runs reproduce.
+        """
+        b, n, c = x.shape
+        image = x.reshape(b, h, w, c).permute(0, 3, 1, 2)
+        x = F.conv2d(image, self.fc1.weight[:, :, None, None], self.fc1.bias)
+        x = self.drop(self.act(self.dwconv.dwconv(x)))
+        x = F.conv2d(x, self.fc2.weight[:, :, None, None], self.fc2.bias)
         return self.drop(x.permute(0, 2, 3, 1).reshape(b, n, c))
 
 
