@@ -10,9 +10,8 @@ and on 2 cores the PyTorch pipeline then lost 15-27 % of its frame rate
 (docs/benchmarks.md, "Where the torch steps run"). In real-time mode the reader never waits
 for inference: when a frame arrives before the previous one was taken, the older one is
 dropped (and counted), so the output keeps up with a live source instead of falling behind
-it. Whatever stops the run (the end
-of the stream, a bad frame, an error in a stage, Ctrl-C), the writer is closed, so the
-frames written so far stay a playable file.
+it. Whatever stops the run (the end of the stream, a bad frame, an error in a stage,
+Ctrl-C), the writer is closed, so the frames written so far stay a playable file.
 """
 import os
 import os.path as osp
