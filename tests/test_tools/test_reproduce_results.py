@@ -1,5 +1,4 @@
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -8,15 +7,11 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_tool
 
 
 def load_script():
-    path = osp.join(REPO, 'tools', 'analysis_tools', 'reproduce_results.py')
-    spec = importlib.util.spec_from_file_location('reproduce_results', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/analysis_tools/reproduce_results.py')
 
 
 def test_wall_time_adds_every_run_of_a_row_including_interrupted_ones(tmp_path):

@@ -158,7 +158,8 @@ def reference_formulation():
             cls.forward = forward
 
 
-def median_seconds(run, inputs, repeats, sync=lambda: None, warmup=3):
+def median_seconds(run, inputs, repeats, sync=lambda: None, warmup=3,
+                   reduce=statistics.median):
     for _ in range(warmup):
         run(inputs)
     times = []
@@ -168,7 +169,7 @@ def median_seconds(run, inputs, repeats, sync=lambda: None, warmup=3):
         run(inputs)
         sync()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return reduce(times)
 
 
 def eager_runner(net, reference):
@@ -340,15 +341,9 @@ def matmul_peaks(threads, n=1024, repeats=10):
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
         session = ort.InferenceSession(model.SerializeToString(), options,
                                        providers=['CPUExecutionProvider'])
-        for _ in range(3):
-            session.run(None, {'a': a})
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            session.run(None, {'a': a})
-            times.append(time.perf_counter() - start)
         # a peak: the fastest call (another process on the cores only ever slows one down)
-        peaks[name] = 2 * n**3 / min(times) / 1e9
+        seconds = median_seconds(lambda x: session.run(None, {'a': x}), a, repeats, reduce=min)
+        peaks[name] = 2 * n**3 / seconds / 1e9
     return peaks
 
 
@@ -411,12 +406,13 @@ def main(argv=None):
         if args.floor:
             with ProcessPoolExecutor(1, mp_context=context) as pool:
                 peaks = pool.submit(matmul_peaks, args.threads).result()
+    gflops = {name: flops(ProbabilityModel(net).eval(), shape) / 1e9
+              for name, net in networks.items()}
     rows = []
     for (name, runtime, device), values in samples.items():
-        net = ProbabilityModel(networks[name]).eval()
         rows.append(dict(network=name, runtime=runtime, device=device,
                          params_M=sum(p.numel() for p in networks[name].parameters()) / 1e6,
-                         gflops=flops(net, shape) / 1e9,
+                         gflops=gflops[name],
                          latency_ms=statistics.median(v[0] for v in values) * 1e3,
                          throughput_img_s=args.batch / statistics.median(v[1] for v in values),
                          trials=len(values)))
@@ -425,7 +421,6 @@ def main(argv=None):
                        fps_end_to_end=statistics.median(v[0] for v in values),
                        fps_network=statistics.median(v[1] for v in values), trials=len(values))
                   for runtime, values in video.items()]
-    gflops = {r['network']: r['gflops'] for r in rows}
     floor_rows = [dict(network=name, floor='FLOPs at the matrix-product rate',
                        **{f'{p}_peak_gops': rate for p, rate in peaks.items()},
                        **{f'{p}_floor_ms': g / rate * 1e3 for p, rate in peaks.items()})
