@@ -55,8 +55,12 @@ class FrameSegmenter:
             chw = chw[::-1]
         # NumPy rather than torch: the same float32 operations (so the same values), but
         # single-threaded, so that the video's decoding thread does not start an OpenMP
-        # team of its own beside the network's.
-        return torch.from_numpy(((chw.astype(np.float32, order='C') - self.mean) / self.std)[None])
+        # team of its own beside the network's. In place: one 352 x 352 frame's temporaries
+        # are above glibc's mmap threshold, and allocating them cost 1.4 ms against 0.2 ms.
+        x = chw.astype(np.float32, order='C')
+        x -= self.mean
+        x /= self.std
+        return torch.from_numpy(x[None])
 
     def logits(self, inputs: torch.Tensor) -> torch.Tensor:
         """1 x 1 x H x W logits at the input size."""
