@@ -93,7 +93,7 @@ def small_training_config(config, work_dir, data_root, size=64, iters=3, **model
             dict(name='Kvasir', folder='Kvasir-SEG', split='splits/kvasir_test.txt')]
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
+    cfg.default_hooks.checkpoint = dict(type='AtomicCheckpointHook', by_epoch=False,
                                         interval=iters)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.log_processor = dict(by_epoch=False)

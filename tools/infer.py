@@ -10,22 +10,28 @@ Runtime, see kdas.deploy.segmenter) and
 ``OUTPUT/overlays/<stem>.jpg`` (kdas.visualization.draw_overlay: the predicted region and
 outline over the image at full brightness, a legend below; with ``--gt-dir`` hits, misses
 and false positives in three colours, the truth's outline and the image's Dice). An
-unreadable image is reported by name and skipped; the exit status is 1 if any failed.
+unreadable or truncated image is reported by name and skipped; the exit status is 1 if any
+failed. OUTPUT is checked before the model loads: it may not be the input or ground-truth
+folder, and its ``masks/`` must be empty or written by an earlier run of this tool (so an
+OUTPUT pointed at a dataset folder loses no mask). Every file is written atomically; a failed
+write stops the tool with an error naming the file.
 """
 import argparse
 import os
 import os.path as osp
 import sys
 
-import cv2
 import numpy as np
 import torch
 from tqdm import tqdm
 
+from kdas.deploy.output_folder import prepare_output_folder
 from kdas.deploy.segmenter import add_model_paths, open_segmenter, split_model_paths
 from kdas.datasets.polyp import IMAGE_EXTENSIONS, index_by_stem
 from kdas.datasets.transforms import binarize_polyp_mask
 from kdas.utils import keep_freed_memory, select_device
+from kdas.utils.image_files import ImageFileError, read_image
+from kdas.utils.output_files import write_image
 from kdas.visualization import draw_overlay
 from kdas.visualization.visualizer import dice
 
@@ -41,9 +47,7 @@ def list_inputs(path):
 
 def read_ground_truth(path, shape):
     """A ground-truth mask, binarised, checked against its image's size."""
-    mask = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if mask is None:
-        raise OSError(f'cannot read ground-truth mask {path}')
+    mask = read_image(path, flag='unchanged', what='ground-truth mask')
     if mask.shape[:2] != shape:
         raise ValueError(f'ground-truth mask {path} is {mask.shape[1]}x{mask.shape[0]}, its '
                          f'image {shape[1]}x{shape[0]}')
@@ -83,20 +87,23 @@ def main(argv=None):
             sys.exit(f'error: {err}')
     if not images:
         sys.exit(f'error: no images in {args.input}')
+    try:
+        outputs = prepare_output_folder(args.output, images, args.gt_dir)
+    except (OSError, ValueError) as err:
+        sys.exit(f'error: {err}')
     if args.device == 'cpu':
         keep_freed_memory()  # every image reuses the last one's activations: no page faults
     try:
         segment = open_segmenter(args.model, args.checkpoint, args.device, args.threads or 2)
     except (FileNotFoundError, RuntimeError, ValueError) as err:
         sys.exit(f'error: {err}')
-    os.makedirs(osp.join(args.output, 'masks'), exist_ok=True)
-    os.makedirs(osp.join(args.output, 'overlays'), exist_ok=True)
     failed = []
     for path in tqdm(images, desc='segmenting', unit='img'):
-        image = cv2.imread(path, cv2.IMREAD_COLOR)
-        if image is None:
+        try:
+            image = read_image(path)
+        except ImageFileError as err:
             failed.append(path)
-            tqdm.write(f'skipped {path}: unreadable (corrupt or not an image)')
+            tqdm.write(f'skipped {path}: {err}')
             continue
         prediction = segment(image)
         if args.threshold is None:
@@ -105,7 +112,10 @@ def main(argv=None):
             mask = prediction.prob.numpy() > args.threshold
         mask = mask.astype(np.uint8) * 255
         stem = osp.splitext(osp.basename(path))[0]
-        cv2.imwrite(osp.join(args.output, 'masks', f'{stem}.png'), mask)
+        try:
+            write_image(outputs[stem]['mask'], mask, what='mask')
+        except OSError as err:
+            sys.exit(f'error: {err}')
         gt = None
         if stem in gt_index:
             try:
@@ -114,8 +124,11 @@ def main(argv=None):
                 failed.append(path)
                 tqdm.write(f'{path}: mask written, overlay without ground truth: {err}')
         caption = '' if gt is None else f'Dice {dice(mask > 0, gt):.3f}'
-        cv2.imwrite(osp.join(args.output, 'overlays', f'{stem}.jpg'),
-                    draw_overlay(image, mask > 0, gt, caption=caption))
+        try:
+            write_image(outputs[stem]['overlay'], draw_overlay(image, mask > 0, gt,
+                                                               caption=caption), what='overlay')
+        except OSError as err:
+            sys.exit(f'error: {err}')
     print(f'{len(images) - len(failed)} of {len(images)} images segmented into {args.output}')
     if failed:
         print(f'{len(failed)} failed: {", ".join(failed)}', file=sys.stderr)

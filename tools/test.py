@@ -22,6 +22,7 @@ from mmengine.runner import Runner
 
 from kdas.utils import load_run_config, load_weights, prepare_cpu_distributed, select_device
 from kdas.utils.launch import DEVICES, finish_distributed
+from kdas.utils.output_files import OutputError, ensure_output_dir
 
 
 def parse_args(argv=None):
@@ -102,6 +103,13 @@ def main(argv=None):
     if cfg.model.type == 'DistillationSegmentor':
         cfg.model.teacher_checkpoint = None  # the teacher plays no part in testing
     select_available_test_sets(cfg, args.skip_missing)
+    try:  # before anything is built: a bad output path fails in a second
+        ensure_output_dir(cfg.work_dir, 'work dir')
+        for folder, what in ((args.report, '--report folder'), (args.show_dir, '--show-dir')):
+            if folder:
+                ensure_output_dir(folder, what)
+    except OutputError as err:
+        sys.exit(f'error: {err}')
     cfg.test_evaluator = dict(cfg.test_evaluator, output_dir=cfg.work_dir,
                               per_image=args.per_image, all_columns=args.all_columns)
     if args.report:

@@ -8,6 +8,11 @@ Single process by default; ``tools/dist_train.sh CONFIG N`` starts N processes w
 torchrun (CUDA: NCCL; CPU: gloo). ``--device auto`` (the default) trains on the GPU, and on
 the CPU only on a machine without one; a GPU that is there but unusable (e.g. a driver too
 old for the torch build) stops the run with the reason, as ``--device cuda`` does.
+
+Every run saves checkpoints atomically (``AtomicCheckpointHook``) and stops with an error
+at the first NaN or infinite loss (``DivergenceGuardHook``), whatever its config says.
+``--resume`` resumes from the newest checkpoint of the work dir that loads, naming the
+newer ones it skipped; with none it says so and trains from scratch.
 """
 import argparse
 import os
@@ -17,8 +22,11 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from kdas.engine import mixed_precision_wrapper
+from kdas.engine.resume import configure_resume
+from kdas.engine.safeguards import install_safeguards, schedule_problems
 from kdas.utils.launch import (DEVICES, finish_distributed, load_run_config,
                                prepare_cpu_distributed, select_device)
+from kdas.utils.output_files import OutputError, ensure_output_dir
 
 
 def parse_args(argv=None):
@@ -50,12 +58,7 @@ def build_config(args):
     cfg = load_run_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     if args.amp:
         cfg.optim_wrapper = mixed_precision_wrapper(cfg.optim_wrapper, args.amp, args.device)
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
+    install_safeguards(cfg)
     return cfg
 
 
@@ -84,9 +87,19 @@ def main(argv=None):
     args = parse_args(argv)
     args.device = select_device(args.device)
     cfg = build_config(args)
-    problems = missing_weights(cfg)
+    problems = schedule_problems(cfg) + missing_weights(cfg)
     if problems:
         sys.exit('error: ' + '\nerror: '.join(problems))
+    if args.resume is not None:
+        try:
+            for message in configure_resume(cfg, args.resume):
+                print(f'[kdas] {message}', flush=True)
+        except ValueError as err:
+            sys.exit(f'error: {err}')
+    try:
+        ensure_output_dir(cfg.work_dir, 'work dir')
+    except OutputError as err:
+        sys.exit(f'error: {err}')
     prepare_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()

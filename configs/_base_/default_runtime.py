@@ -18,7 +18,9 @@ randomness = dict(seed=0)
 # the position in training, and what a model keeps outside its weights (balanced loss terms'
 # running means) travels in checkpoints, so a resumed run trains exactly what an
 # uninterrupted one would.
-custom_hooks = [dict(type='IterationSeedHook'), dict(type='TrainStateHook')]
+# DivergenceGuardHook stops the run at the first NaN or infinite loss, before it is saved.
+custom_hooks = [dict(type='IterationSeedHook'), dict(type='TrainStateHook'),
+                dict(type='DivergenceGuardHook')]
 # Under a distributed launcher: DDP that keeps the multi-scale schedule of our segmentors.
 model_wrapper_cfg = dict(type='MultiScaleDistributedDataParallel', broadcast_buffers=False,
                          find_unused_parameters=False)

@@ -5,6 +5,7 @@ from mmseg.apis import init_model
 
 from .datasets.polyp import PolypDataset
 from .utils.checkpoint import load_weights
+from .utils.output_files import atomic_output
 
 
 def load_segmenter(config, checkpoint=None, device='cpu'):
@@ -96,13 +97,14 @@ def export_onnx(model: ProbabilityModel, output_file: str, shape, max_batch: int
     """Exports with the dynamo exporter (the TorchScript one cannot export Polyp-PVT's
     adaptive pooling): input ``input`` B x 3 x H x W with a dynamic batch; outputs ``prob``
     (and ``logits`` for a :class:`DeployModel`, which also records the preprocessing as
-    metadata)."""
+    metadata). The file is written atomically: complete, or as it was before."""
     batch = torch.export.Dim('batch', min=1, max=max_batch)
     deploy = isinstance(model, DeployModel)
-    torch.onnx.export(model, (torch.randn(2, 3, *shape), ), output_file, dynamo=True,
-                      input_names=['input'],
-                      output_names=['prob', 'logits'] if deploy else ['prob'],
-                      dynamic_shapes=({0: batch}, ), opset_version=ONNX_OPSET, verbose=False,
-                      external_data=False)
-    if deploy:
-        write_onnx_metadata(output_file, deploy_metadata(model.segmentor))
+    with atomic_output(output_file, 'ONNX graph') as tmp:
+        torch.onnx.export(model, (torch.randn(2, 3, *shape), ), tmp, dynamo=True,
+                          input_names=['input'],
+                          output_names=['prob', 'logits'] if deploy else ['prob'],
+                          dynamic_shapes=({0: batch}, ), opset_version=ONNX_OPSET,
+                          verbose=False, external_data=False)
+        if deploy:
+            write_onnx_metadata(tmp, deploy_metadata(model.segmentor))

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from kdas.apis import DeployModel, export_onnx, load_segmenter
+from kdas.utils.output_files import ensure_output_dir, refuse_overwrite
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_IMAGES = osp.join(REPO, 'data', 'polyp_sample', 'Kvasir-SEG', 'images')
@@ -71,11 +72,13 @@ def main(argv=None):
         sys.exit(f'error: --shape {args.shape}: each side must be a multiple of 32')
 
     try:
+        refuse_overwrite(args.output_file, [args.config, args.checkpoint], '--output-file')
+        ensure_output_dir(osp.dirname(args.output_file) or '.')
         segmentor = load_segmenter(args.config, args.checkpoint, device='cpu')
-    except (FileNotFoundError, RuntimeError) as err:
+        model = DeployModel(segmentor).eval()
+        export_onnx(model, args.output_file, tuple(args.shape))
+    except (OSError, RuntimeError) as err:
         sys.exit(f'error: {err}')
-    model = DeployModel(segmentor).eval()
-    export_onnx(model, args.output_file, tuple(args.shape))
     print(f'exported {args.output_file} (input B x 3 x {args.shape[0]} x {args.shape[1]}, '
           'dynamic batch)')
     if args.verify:

@@ -23,6 +23,7 @@ import time
 from kdas.deploy.evaluate import calibration_images, evaluate_segmenters
 from kdas.deploy.quantize import QUANTISED_OPS, quantize_int8
 from kdas.deploy.segmenter import OnnxSegmenter
+from kdas.utils.output_files import OutputError, ensure_output_dir, refuse_overwrite
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(REPO, 'data', 'polyp_sample')
@@ -63,8 +64,11 @@ def main(argv=None):
                         help='largest mDice loss accepted on any test set')
     parser.add_argument('--threads', type=int, default=2)
     args = parser.parse_args(argv)
-    if osp.abspath(args.output_file) == osp.abspath(args.model):
-        sys.exit('error: --output-file would overwrite the float32 graph')
+    try:
+        refuse_overwrite(args.output_file, [args.model], '--output-file')
+        ensure_output_dir(osp.dirname(args.output_file) or '.')
+    except OutputError as err:
+        sys.exit(f'error: {err}')
 
     try:
         fp32 = OnnxSegmenter(args.model, args.threads)

@@ -7,12 +7,13 @@ convolution and linear layer); attention's activation-by-activation products, no
 GELU, softmax, resizing and the sigmoid stay in float32 (see ``QUANTISED_OPS``). The result keeps the float graph's inputs, outputs and
 metadata, so every tool that takes the float32 graph takes it.
 """
-import os
 import os.path as osp
 import tempfile
 from typing import Callable, Sequence
 
 import cv2
+
+from ..utils.output_files import atomic_output
 
 # What else was tried (docs/benchmarks.md, "INT8"): quantising attention's MatMuls (q k^T,
 # attn v) also quantises the Softmax between them, and ONNX Runtime's QLinearSoftmax took
@@ -88,6 +89,6 @@ def quantize_int8(fp32_path: str, int8_path: str, calibration_images: Sequence[s
                                  value=f'int8 static QDQ, per-channel weights, '
                                  f'{len(calibration_images)} calibration images, '
                                  f'{calibrate_method}, ops {",".join(op_types)}')
-        os.makedirs(osp.dirname(osp.abspath(int8_path)), exist_ok=True)
-        onnx.save(graph, int8_path)
+        with atomic_output(int8_path, 'int8 ONNX graph') as out:
+            onnx.save(graph, out)
 

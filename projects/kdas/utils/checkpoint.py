@@ -1,6 +1,7 @@
 """Loading weights into a model strictly, with errors that name the file and the keys."""
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
+import torch
 import torch.nn as nn
 from torch import Tensor
 
@@ -13,6 +14,18 @@ def extract_state_dict(checkpoint) -> Dict[str, Tensor]:
             if key in checkpoint and isinstance(checkpoint[key], dict):
                 return checkpoint[key]
     return checkpoint
+
+
+def non_finite_tensors(state_dict: Dict[str, Tensor]) -> List[str]:
+    """Names of the floating-point tensors of ``state_dict`` holding NaN or infinity."""
+    return [k for k, v in state_dict.items()
+            if isinstance(v, Tensor) and v.is_floating_point() and
+            not bool(torch.isfinite(v).all())]
+
+
+def describe_non_finite(names: List[str], limit: int = 5) -> str:
+    more = f' ... and {len(names) - limit} more' if len(names) > limit else ''
+    return f'{len(names)} tensors hold NaN or infinite values: {", ".join(names[:limit])}{more}'
 
 
 def describe_mismatch(expected: Dict[str, tuple], found: Dict[str, tuple], limit=20) -> str:
@@ -50,7 +63,8 @@ def load_weights(model: nn.Module, filename: str, what: str = 'model',
 
     Raises:
         FileNotFoundError: the file does not exist.
-        RuntimeError: unreadable, no state dict, or missing, unexpected or mis-shaped keys.
+        RuntimeError: unreadable, no state dict, missing, unexpected or mis-shaped keys,
+            or tensors holding NaN or infinity.
     """
     hint = f' {hint}' if hint else ''
     try:
@@ -71,5 +85,9 @@ def load_weights(model: nn.Module, filename: str, what: str = 'model',
     if problem:
         raise RuntimeError(f'{what} checkpoint {filename} does not match the {what} '
                            f'architecture ({type(model).__name__}): {problem}.{hint}')
+    bad = non_finite_tensors(state_dict)
+    if bad:
+        raise RuntimeError(f'{what} checkpoint {filename} is unusable: '
+                           f'{describe_non_finite(bad)} (saved from a diverged run?)')
     model.load_state_dict(state_dict, strict=True)
     return checkpoint

@@ -15,6 +15,7 @@ methods ``HistoryBuffer`` registers.
 """
 import os
 import pickle
+import zipfile
 
 import numpy as np
 import torch
@@ -63,6 +64,9 @@ def safe_torch_load(filename, map_location='cpu'):
         with torch.serialization.safe_globals(SAFE_GLOBALS):
             return torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
+        if not zipfile.is_zipfile(filename):  # what torch.save has written since torch 1.6
+            raise RuntimeError(f'checkpoint {filename} is unreadable: not a complete PyTorch '
+                               'checkpoint (truncated, or not a checkpoint at all)') from None
         raise RuntimeError(
             f'refusing to load checkpoint {filename}: it holds objects that are not plain '
             f'weights or MMEngine training state, and loading them could run code. '

@@ -1,0 +1,79 @@
+"""The folder of masks and overlays that ``tools/infer.py`` writes, never over an input.
+
+``OUTPUT/masks/<stem>.png`` is the same layout as a dataset's ``masks/`` folder, so an
+OUTPUT pointed at a dataset would write predictions over its ground truth. A folder is
+therefore claimed with a marker file on first use: masks are only written into a
+``masks/`` folder that is empty or that an earlier run of the tool claimed, and no output
+file may be one of the inputs (real paths compared, symlinks and hard links included).
+"""
+import os
+import os.path as osp
+from typing import Dict, Iterable, List, Optional
+
+from ..datasets.polyp import IMAGE_EXTENSIONS
+from ..utils.output_files import (InputFiles, OutputError, ensure_output_dir, same_file,
+                                  write_text)
+
+MARKER = '.kdas-infer-output'
+
+
+def stems_of(paths: Iterable[str]) -> Dict[str, str]:
+    """stem -> path; two inputs of one stem (``a.jpg``, ``a.png``) would share their
+    output files, which is an error naming both."""
+    stems = {}
+    for path in paths:
+        stem = osp.splitext(osp.basename(path))[0]
+        if stem in stems:
+            raise ValueError(f'inputs {stems[stem]} and {path} share the stem {stem!r}, so '
+                             f'their masks would both be masks/{stem}.png; rename one')
+        stems[stem] = path
+    return stems
+
+
+def _image_files(folder: str) -> List[str]:
+    if not osp.isdir(folder):
+        return []
+    return [n for n in os.listdir(folder) if osp.splitext(n)[1].lower() in IMAGE_EXTENSIONS]
+
+
+def prepare_output_folder(output: str, images: Iterable[str],
+                          gt_dir: Optional[str] = None) -> Dict[str, dict]:
+    """Checks and claims ``output`` before any model is loaded; returns, by stem, the
+    ``mask`` and ``overlay`` paths to write for each image.
+
+    Raises :class:`~kdas.utils.output_files.OutputError` (naming the path) when the folder
+    cannot be written, when ``masks/`` is the ground-truth or input folder or holds files
+    the tool did not write, or when an output file would be an input.
+    """
+    images = list(images)
+    stems = stems_of(images)
+    masks_dir, overlays_dir = osp.join(output, 'masks'), osp.join(output, 'overlays')
+    for folder in (masks_dir, overlays_dir):
+        for source, what in [(gt_dir, 'the ground-truth folder')] + [
+                (osp.dirname(p) or '.', 'the input folder') for p in images[:1]]:
+            if source and osp.isdir(folder) and same_file(folder, source):
+                raise OutputError(f'{folder} is {what} ({source}): the outputs would '
+                                  'overwrite it; choose another OUTPUT')
+    claimed = osp.isfile(osp.join(output, MARKER))
+    foreign = [] if claimed else _image_files(masks_dir)
+    if foreign:
+        raise OutputError(
+            f'{masks_dir} already holds {len(foreign)} image files that tools/infer.py did '
+            f'not write (e.g. {foreign[0]}); is {output} a dataset folder? Its masks would '
+            'be overwritten: choose an empty or new OUTPUT')
+    plan = {stem: dict(mask=osp.join(masks_dir, f'{stem}.png'),
+                       overlay=osp.join(overlays_dir, f'{stem}.jpg')) for stem in stems}
+    inputs = InputFiles(images + ([osp.join(gt_dir, n) for n in _image_files(gt_dir)]
+                                  if gt_dir else []))
+    for paths in plan.values():
+        for path in paths.values():
+            if osp.isdir(path):
+                raise OutputError(f'output {path} is a folder, not a file')
+            if osp.exists(path):
+                inputs.refuse(path)
+    ensure_output_dir(masks_dir)
+    ensure_output_dir(overlays_dir)
+    if not claimed:
+        write_text(osp.join(output, MARKER), 'masks/ and overlays/ written by tools/infer.py\n',
+                   'output marker')
+    return plan
