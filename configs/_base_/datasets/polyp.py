@@ -7,8 +7,9 @@ data_root = 'data/polyp'
 crop_size = (352, 352)
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
              'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label', 'dataset_name')
+# LoadPolypImageFromFile: mmcv's loader, with an error naming a truncated or unreadable file.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadPolypImageFromFile'),
     dict(type='LoadPolypAnnotation'),
     dict(type='Resize', scale=crop_size, keep_ratio=False),
     # The reference rotates by up to 90 degrees and fills with background.
@@ -18,6 +19,8 @@ train_pipeline = [
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 # Masks are loaded after the resize: metrics are computed at each mask's own resolution.
+# mmcv's own image loader: MMSegmentation's inferencer looks the test pipeline's loader up by
+# that name; the test sets' files are checked when the dataset is built (PolypDataset).
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=crop_size, keep_ratio=False),

@@ -7,6 +7,7 @@ from mmengine.runner import set_random_seed
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from ..utils.image_files import ImageFileError, check_complete_file, image_size
 from .seeded_sampler import SeededIndex
 
 # The PraNet train/test split of Kvasir-SEG and CVC-ClinicDB (file stems), shipped with the
@@ -74,6 +75,42 @@ def pair_folder(folder: str, split: Optional[str], name: str) -> List[dict]:
     ]
 
 
+def pair_problem(pair: dict) -> Optional[str]:
+    """What makes an image/mask pair unusable, or None: a file that is missing, empty,
+    truncated or not an image, or a mask whose size is not its image's. Reads each file's
+    header and last bytes only, no pixels. The text names the dataset and both files."""
+    img, mask = pair['img_path'], pair['seg_map_path']
+    name = pair.get('dataset_name', '')
+    sizes = []
+    for path, what, other in ((img, 'image', f'its mask {mask}'),
+                              (mask, 'mask', f'the mask of {img}')):
+        try:
+            check_complete_file(path, what)
+            sizes.append(image_size(path, what))
+        except ImageFileError as err:
+            return f'{name}: {err} ({other})'
+    (img_h, img_w), (mask_h, mask_w) = sizes
+    if (img_h, img_w) != (mask_h, mask_w):
+        return (f'{name}: image {img} is {img_w}x{img_h} but its mask {mask} is '
+                f'{mask_w}x{mask_h}')
+    return None
+
+
+def validate_pairs(pairs: Sequence[dict], shown: int = 5) -> None:
+    """Raises ``ValueError`` naming the first ``shown`` unusable pairs (see
+    :func:`pair_problem`) and saying how many there are, so that a bad file stops a run
+    when its dataset is built, not in a data loader worker at some iteration."""
+    problems = [p for p in map(pair_problem, pairs) if p is not None]
+    if not problems:
+        return
+    if len(problems) == 1:
+        raise ValueError(f'unusable image/mask pair: {problems[0]}')
+    listed = '\n  '.join(problems[:shown])
+    rest = f'\n  ... and {len(problems) - shown} more' if len(problems) > shown else ''
+    raise ValueError(f'{len(problems)} of {len(pairs)} image/mask pairs are unusable:\n  '
+                     f'{listed}{rest}')
+
+
 @DATASETS.register_module()
 class PolypDataset(BaseSegDataset):
     """Binary polyp data: one dataset folder, or several under one root.
@@ -82,6 +119,10 @@ class PolypDataset(BaseSegDataset):
     file stem (their extensions may differ). Masks are binarised by
     :class:`LoadPolypAnnotation`; label 1 is the polyp. Each sample carries
     ``dataset_name``, by which :class:`PolypMetric` reports one row per dataset.
+
+    Every pair is checked when the dataset is built (:func:`validate_pairs`: complete
+    files, equal image and mask sizes, from the files' headers), so that a bad file
+    stops a run before its first iteration, with an error naming the pair.
 
     Args:
         data_root (str): The dataset folder, or with ``subsets`` the common root.
@@ -126,6 +167,7 @@ class PolypDataset(BaseSegDataset):
                                      self._root_path(subset.get('split')), subset['name'])
         else:
             pairs = pair_folder(self.data_root, self._root_path(self.split), self.dataset_name)
+        validate_pairs(pairs)
         for pair in pairs:
             pair.update(label_map=self.label_map, reduce_zero_label=False, seg_fields=[])
         return pairs

@@ -1,18 +1,30 @@
-import mmcv
 import numpy as np
-from mmcv.transforms import BaseTransform
+from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
+
+from ..utils.image_files import ImageFileError, decode_image
+
+# Channel of a 3- or 4-channel mask that is binarised: arrays decoded by OpenCV (and so by
+# mmcv's cv2 backend) are BGR / BGRA, and index 2 is red, the channel that
+# tools/dataset_converters/polyp.py (Pillow, RGB) uses as its first one.
+RED = 2
 
 
 def binarize_polyp_mask(mask: np.ndarray) -> np.ndarray:
     """0/1 label from a mask saved as 0/1, 0/255 (possibly JPEG-noisy) or 16-bit.
 
     The threshold is half the mask's value range: 0.5 for 0/1 masks, half the integer
-    type's maximum otherwise. Multi-channel masks use their first channel.
+    type's maximum otherwise.
+
+    Colour masks are expected in OpenCV's channel order, as ``cv2.imread(path,
+    cv2.IMREAD_UNCHANGED)`` and mmcv (backend ``cv2``, flag ``'unchanged'``) give them:
+    a 3- or 4-channel array is BGR or BGRA, and its red channel (index 2) is binarised,
+    so a polyp drawn in red, white or grey is the polyp, as the dataset converter, which
+    reads RGB, makes it. A 2-channel array (grey + alpha) uses its grey channel.
     """
     if mask.ndim == 3:
-        mask = mask[..., 0]
+        mask = mask[..., RED] if mask.shape[2] >= 3 else mask[..., 0]
     if mask.max() <= 1:
         high = 1
     elif np.issubdtype(mask.dtype, np.integer):
@@ -22,12 +34,71 @@ def binarize_polyp_mask(mask: np.ndarray) -> np.ndarray:
     return (mask > high / 2).astype(np.uint8)
 
 
+def size_text(shape) -> str:
+    """``(height, width, ...)`` as ``WIDTHxHEIGHT``, the way image sizes are usually said."""
+    return f'{shape[1]}x{shape[0]}'
+
+
+@TRANSFORMS.register_module()
+class LoadPolypImageFromFile(LoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` (same arguments, same pixels) that refuses a bad file.
+
+    mmcv's loader fails on an undecodable file with a bare ``AssertionError``, and
+    depending on the OpenCV build decodes a truncated JPEG with its missing rows grey;
+    this one raises :class:`~kdas.utils.image_files.ImageFileError` naming the file in
+    both cases (decoding with :func:`~kdas.utils.image_files.decode_image`, which checks
+    the file's end marker). With
+    ``ignore_empty=True`` such a file gives ``None``, as in mmcv.
+
+    Only the ``cv2`` decoding backend is supported: it is mmcv's default, and the one
+    the strict decoder uses.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.imdecode_backend != 'cv2':
+            raise ValueError(f'LoadPolypImageFromFile decodes with OpenCV; '
+                             f'imdecode_backend={self.imdecode_backend!r} is not supported')
+
+    def _read_bytes(self, filename: str) -> bytes:
+        # As mmcv's loader reads them (including its deprecated file_client_args).
+        if self.file_client_args is not None:
+            client = fileio.FileClient.infer_client(self.file_client_args, filename)
+            return client.get(filename)
+        return fileio.get(filename, backend_args=self.backend_args)
+
+    def transform(self, results: dict):
+        filename = results['img_path']
+        try:
+            try:
+                data = self._read_bytes(filename)
+            except Exception as err:  # backends raise many types; name the file either way
+                raise ImageFileError(f'cannot read image {filename}: {err}') from err
+            img = decode_image(data, filename, flag=self.color_type, what='image')
+        except ImageFileError:
+            if self.ignore_empty:
+                return None
+            raise
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+
 @TRANSFORMS.register_module()
 class LoadPolypAnnotation(BaseTransform):
     """Loads ``seg_map_path`` as a binary 0/1 ``gt_seg_map`` (see
-    :func:`binarize_polyp_mask`). An unreadable mask raises an error naming the file.
-    Without a ``seg_map_path`` (inference, e.g. ``mmseg.apis.inference_model``) it does
-    nothing, so test pipelines serve inference unchanged."""
+    :func:`binarize_polyp_mask`).
+
+    An unreadable or truncated mask raises
+    :class:`~kdas.utils.image_files.ImageFileError` naming the file. A mask whose size is
+    not its image's (``ori_shape``, set by the image loader and kept by ``Resize``)
+    raises ``ValueError`` naming both files and both sizes: the metric would otherwise
+    compare it with a prediction resized to the wrong shape, and training would stretch
+    it. Without a ``seg_map_path`` (inference, e.g. ``mmseg.apis.inference_model``) it
+    does nothing, so test pipelines serve inference unchanged."""
 
     def __init__(self, backend_args=None):
         self.backend_args = backend_args
@@ -37,13 +108,15 @@ class LoadPolypAnnotation(BaseTransform):
         if path is None:
             return results
         try:
-            mask = mmcv.imfrombytes(fileio.get(path, backend_args=self.backend_args),
-                                    flag='unchanged', backend='cv2')
-        except Exception as err:  # decoders raise many types; report the file either way
-            raise OSError(f'cannot read mask {path}: {err}') from err
-        if mask is None:
-            raise OSError(f'cannot decode mask {path} (corrupt or not an image)')
+            data = fileio.get(path, backend_args=self.backend_args)
+        except Exception as err:  # backends raise many types; name the file either way
+            raise ImageFileError(f'cannot read mask {path}: {err}') from err
+        mask = decode_image(data, path, flag='unchanged', what='mask')
+        image_shape = results.get('ori_shape')
+        if image_shape is not None and tuple(mask.shape[:2]) != tuple(image_shape[:2]):
+            raise ValueError(
+                f'mask {path} is {size_text(mask.shape)} but its image '
+                f'{results.get("img_path", "(unknown)")} is {size_text(image_shape)}')
         results['gt_seg_map'] = binarize_polyp_mask(mask)
         results['seg_fields'].append('gt_seg_map')
         return results
-

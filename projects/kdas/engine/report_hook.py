@@ -1,9 +1,12 @@
 """A static HTML report of a test run: the summary table and every image's overlay, worst
 first, per dataset. It opens from disk in a browser (no server, no network)."""
+import hashlib
 import html
 import os
 import os.path as osp
+import re
 from collections import OrderedDict
+from urllib.parse import quote
 
 import cv2
 from mmengine.dist import all_gather_object, is_main_process
@@ -11,6 +14,8 @@ from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
 from ..evaluation.report import SHORT_COLUMNS, display
+from ..utils.image_files import read_image
+from ..utils.output_files import OutputError, inside, write_image, write_text
 from ..visualization import draw_overlay
 from ..visualization.overlay import legend_items
 from ..visualization.visualizer import dice
@@ -35,6 +40,45 @@ figcaption { font-size: 0.85em; margin-top: 3px; }
 ON_ERROR = "this.parentNode.classList.add('broken')"
 
 
+# Characters a path component cannot hold (a separator, NUL) or had better not (control
+# characters).
+UNSAFE_CHARACTERS = re.compile(r'[/\\\x00-\x1f\x7f]')
+# Longest component kept as it is, in bytes: file systems allow 255, and the overlay's
+# name adds an extension.
+MAX_COMPONENT_BYTES = 200
+
+
+def path_component(name: str) -> str:
+    """``name`` as one file or folder name inside the report's folder.
+
+    A name that is already one (no separator or control character, no leading dot, so
+    neither ``.`` nor ``..``, valid UTF-8, not too long) is kept, so
+    ``images/Kvasir/<stem>.jpg`` stays readable. Any other name is replaced by a cleaned,
+    shortened form followed by a hash of the original, so that ``'../../x'`` cannot
+    point outside the folder and two names that clean to the same text still get two
+    folders.
+    """
+    name = str(name)
+    try:
+        size = len(name.encode('utf-8'))
+    except UnicodeEncodeError:  # undecodable bytes of a file name (surrogate escapes)
+        size = None
+    if (name and size is not None and size <= MAX_COMPONENT_BYTES and
+            not name.startswith('.') and not UNSAFE_CHARACTERS.search(name)):
+        return name
+    raw = name.encode('utf-8', 'surrogatepass')
+    cleaned = UNSAFE_CHARACTERS.sub('_', raw.decode('utf-8', 'replace')).lstrip('.')
+    digest = hashlib.sha1(raw).hexdigest()[:10]
+    return f'{cleaned[:50] or "unnamed"}-{digest}'
+
+
+def link(relative: str) -> str:
+    """A path relative to the page as a URL path: each part percent-encoded, so that a
+    ``#``, ``?``, ``%`` or space in a file name is part of the name, not of the URL's
+    syntax."""
+    return '/'.join(quote(part, safe='') for part in relative.replace(os.sep, '/').split('/'))
+
+
 def _hex(bgr):
     b, g, r = bgr
     return f'#{r:02x}{g:02x}{b:02x}'
@@ -45,7 +89,8 @@ class PolypReportHook(Hook):
     """Writes ``out_dir/index.html`` and ``out_dir/images/<dataset>/<stem>.jpg`` after a
     test run. Each image's Dice is that of the deployed mask (``pred_sem_seg``), the
     figure the table calls Dice@0.5; the gallery of each dataset is sorted by it, worst
-    first.
+    first. Dataset names and stems become file names through :func:`path_component`,
+    so every file lands inside ``out_dir`` whatever the names hold.
 
     Args:
         out_dir (str): Where the page and its images go.
@@ -69,18 +114,21 @@ class PolypReportHook(Hook):
             pred = sample.pred_sem_seg.data[0].cpu().numpy().astype(bool)
             gt = sample.gt_sem_seg.data[0].cpu().numpy() == 1
             score = dice(pred, gt)
-            image = cv2.imread(path, cv2.IMREAD_COLOR)
-            if image is None:
-                raise OSError(f'cannot read {path} for the report')
+            image = read_image(path, what='image for the report')
             drawn = draw_overlay(image, pred, gt, legend=False)
             if drawn.shape[1] > self.max_width:
                 height = round(drawn.shape[0] * self.max_width / drawn.shape[1])
                 drawn = cv2.resize(drawn, (self.max_width, height),
                                    interpolation=cv2.INTER_AREA)
-            relative = osp.join('images', dataset, f'{stem}.jpg')
-            os.makedirs(osp.join(self.out_dir, 'images', dataset), exist_ok=True)
-            cv2.imwrite(osp.join(self.out_dir, relative), drawn,
-                        [cv2.IMWRITE_JPEG_QUALITY, 88])
+            relative = osp.join('images', path_component(dataset),
+                                f'{path_component(stem)}.jpg')
+            target = osp.join(self.out_dir, relative)
+            # The names are made safe above; this catches a symlink inside out_dir that
+            # leads out of it.
+            if not inside(target, self.out_dir):
+                raise OutputError(f'report image {target} would be written outside the '
+                                  f'report folder {self.out_dir}')
+            write_image(target, drawn, [cv2.IMWRITE_JPEG_QUALITY, 88], what='report image')
             self.records.append((dataset, stem, score, relative))
 
     def after_test_epoch(self, runner, metrics=None):
@@ -94,7 +142,9 @@ class PolypReportHook(Hook):
 
 def write_report(out_dir, title, records, metrics):
     """The page: summary table (from ``metrics``, keys ``dataset/column``) and galleries
-    of ``records`` [(dataset, stem, dice, image path relative to out_dir)]."""
+    of ``records`` [(dataset, stem, dice, image path relative to out_dir)]. Image links
+    are percent-encoded (see :func:`link`) and HTML-escaped; the page is written
+    atomically."""
     groups = OrderedDict()
     for dataset, stem, score, relative in records:
         groups.setdefault(dataset, []).append((score, stem, relative))
@@ -106,7 +156,8 @@ def write_report(out_dir, title, records, metrics):
     parts.append(''.join(f'<th>{esc(h)}</th>' for h in
                          ['dataset', 'images'] + [display(c) for c in columns]) + '</tr>')
     for dataset, items in groups.items():
-        cells = [f'<a href="#{esc(dataset)}">{esc(dataset)}</a>', str(len(items))]
+        cells = [f'<a href="#{esc(quote(dataset, safe=""))}">{esc(dataset)}</a>',
+                 str(len(items))]
         cells += [f'{metrics[f"{dataset}/{c}"]:.4f}' if f'{dataset}/{c}' in metrics else '-'
                   for c in columns]
         parts.append('<tr>' + ''.join(f'<td>{c}</td>' for c in cells) + '</tr>')
@@ -122,14 +173,10 @@ def write_report(out_dir, title, records, metrics):
         parts.append(f'<h2 id="{esc(dataset)}">{esc(dataset)}: {len(items)} images, worst '
                      'first</h2><div class="gallery">')
         for score, stem, relative in items:
-            parts.append(f'<figure data-dice="{score:.6f}"><img src="{esc(relative)}" '
+            parts.append(f'<figure data-dice="{score:.6f}"><img src="{esc(link(relative))}" '
                          f'alt="{esc(stem)}" onerror="{ON_ERROR}"><figcaption>'
                          f'{esc(stem)}: Dice {score:.3f}</figcaption></figure>')
         parts.append('</div>')
     parts.append('</body></html>\n')
-    os.makedirs(out_dir, exist_ok=True)
-    path = osp.join(out_dir, 'index.html')
-    with open(path, 'w') as f:
-        f.write('\n'.join(parts))
-    return path
+    return write_text(osp.join(out_dir, 'index.html'), '\n'.join(parts), what='report page')
 

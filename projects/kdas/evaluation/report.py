@@ -1,12 +1,13 @@
 """One table over datasets: printed, and written as JSON, CSV and Markdown."""
 import csv
+import io
 import json
-import os
 import os.path as osp
 from typing import Dict, Optional
 
 from prettytable import PrettyTable
 
+from ..utils.output_files import write_text
 from .protocol import FIXED_THRESHOLD_COLUMNS, REFERENCE_COLUMNS
 
 # Display names of the reference columns (JSON files keep the reference's own names).
@@ -40,27 +41,26 @@ def format_table(results: Dict[str, dict], digits: int = 4, all_columns: bool = 
 def write_reports(results: Dict[str, dict], out_dir: str, stem: str = 'polyp_metrics',
                   per_image: Optional[Dict[str, dict]] = None) -> Dict[str, str]:
     """Writes ``{stem}.json`` (reference column names), ``.csv`` and ``.md``; with
-    ``per_image``, also ``{stem}_per_image.json``. Returns the paths by format."""
-    os.makedirs(out_dir, exist_ok=True)
+    ``per_image``, also ``{stem}_per_image.json``. Returns the paths by format. Each file
+    is written atomically (see :mod:`kdas.utils.output_files`), in UTF-8."""
     paths = {ext: osp.join(out_dir, f'{stem}.{ext}') for ext in ('json', 'csv', 'md')}
     columns = present_columns(results)
-    with open(paths['json'], 'w') as f:
-        json.dump(results, f, indent=1)
-    with open(paths['csv'], 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['dataset', 'images'] + [display(c) for c in columns])
-        for name, row in results.items():
-            writer.writerow([name, row.get('images', '')] + [f'{row[c]:.6f}' for c in columns])
-    with open(paths['md'], 'w') as f:
-        header = ['dataset', 'images'] + [display(c) for c in columns]
-        f.write('| ' + ' | '.join(header) + ' |\n')
-        f.write('|' + '---|' * len(header) + '\n')
-        for name, row in results.items():
-            cells = [name, str(row.get('images', ''))] + [f'{row[c]:.4f}' for c in columns]
-            f.write('| ' + ' | '.join(cells) + ' |\n')
-        f.write(f'\n{NOTE}\n')
+    header = ['dataset', 'images'] + [display(c) for c in columns]
+    write_text(paths['json'], json.dumps(results, indent=1), what='metrics table')
+    table = io.StringIO(newline='')
+    writer = csv.writer(table)
+    writer.writerow(header)
+    for name, row in results.items():
+        writer.writerow([name, row.get('images', '')] + [f'{row[c]:.6f}' for c in columns])
+    write_text(paths['csv'], table.getvalue(), what='metrics table')
+    lines = ['| ' + ' | '.join(header) + ' |\n', '|' + '---|' * len(header) + '\n']
+    for name, row in results.items():
+        cells = [name, str(row.get('images', ''))] + [f'{row[c]:.4f}' for c in columns]
+        lines.append('| ' + ' | '.join(cells) + ' |\n')
+    lines.append(f'\n{NOTE}\n')
+    write_text(paths['md'], ''.join(lines), what='metrics table')
     if per_image is not None:
         paths['per_image'] = osp.join(out_dir, f'{stem}_per_image.json')
-        with open(paths['per_image'], 'w') as f:
-            json.dump(per_image, f, indent=1)
+        write_text(paths['per_image'], json.dumps(per_image, indent=1),
+                   what='per-image metrics')
     return paths

@@ -1,8 +1,9 @@
 """Reading image files strictly: a truncated or undecodable file is an error naming it.
 
-OpenCV decodes a JPEG cut short without an error (libjpeg fills the missing rows with
-grey and prints a warning), so completeness is checked on the file's bytes: a JPEG must
-end with its end-of-image marker, a PNG with its ``IEND`` chunk.
+Depending on its build, OpenCV either refuses a JPEG cut short or decodes it without an
+error (libjpeg fills the missing rows with grey and prints a warning), so completeness is
+checked on the file's bytes: a JPEG must end with its end-of-image marker, a PNG with its
+``IEND`` chunk.
 """
 from typing import Optional, Tuple
 
