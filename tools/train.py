@@ -21,7 +21,8 @@ import sys
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from kdas.engine import mixed_precision_wrapper
+from kdas.engine import (NonFiniteWeightsError, TrainingDivergedError,
+                         mixed_precision_wrapper)
 from kdas.engine.resume import configure_resume
 from kdas.engine.safeguards import install_safeguards, schedule_problems
 from kdas.utils.launch import (DEVICES, finish_distributed, load_run_config,
@@ -102,7 +103,11 @@ def main(argv=None):
         sys.exit(f'error: {err}')
     prepare_cpu_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except (TrainingDivergedError, NonFiniteWeightsError, OutputError) as err:
+        runner.logger.error(str(err))  # into the run log too
+        sys.exit(f'error: {err}')
     finish_distributed()
 
 

@@ -43,8 +43,9 @@ class DivergenceGuardHook(Hook):
         last = runner.message_hub.get_info('last_ckpt')
         where = (f'the last checkpoint saved before it is {last}' if last else
                  'no checkpoint was saved before it')
+        then = ('then resume from that checkpoint with a lower learning rate or train again'
+                if last else 'then train again')
         raise TrainingDivergedError(
             f'training diverged at iteration {runner.iter + 1} (epoch {runner.epoch + 1}): '
             f'{", ".join(bad)}; {where}. Stopped without saving the diverged weights; '
-            'lower the learning rate (optim_wrapper.optimizer.lr) or check the data, then '
-            'train again or resume from that checkpoint.')
+            f'lower the learning rate (optim_wrapper.optimizer.lr) or check the data, {then}.')
