@@ -11,17 +11,31 @@ mask ``tools/infer.py`` writes for that frame as an image). The masks are MMSegm
 float32 or int8; preprocessing read from the graph's metadata). Decoding, inference and
 drawing + encoding run at once; ``--realtime`` drops frames rather than fall behind (a file
 is then read at its own frame rate, as a camera delivers it). At the end it prints the
-frames per second end to end and of the network alone. Exit status 1 if the run stopped
-on an error; the frames written before it stay a playable file.
+frames per second end to end and of the network alone.
+
+Nothing is written over the input: OUTPUT may not be the input video (nor a link to it),
+nor may the masks folder hold it, and both output paths are checked before the model is
+loaded. The video is written beside OUTPUT and renamed to it when it is closed, and read
+back then, so a full disk is reported rather than left as a short file. Exit status 1 if
+the run stopped on an error (a mask or the video that could not be written included, named
+in the message); 130 on Ctrl-C and 143 on SIGTERM (``timeout``, systemd, Slurm), which end
+the run the same way. Whatever stops it, the frames written before stay a playable OUTPUT
+(the error says so when a full disk kept some of them out).
 """
 import argparse
+import os.path as osp
+import signal
 import sys
+import threading
 
 import torch
 
 from kdas.deploy.segmenter import add_model_paths, open_segmenter, split_model_paths
-from kdas.deploy.video import VideoSink, VideoSource, paced, segment_stream
+from kdas.deploy.video import (MASK_NAME, STOPPED_BY, Terminated, VideoSink, VideoSource,
+                               paced, segment_stream)
 from kdas.utils import keep_freed_memory, select_device
+from kdas.utils.output_files import (OutputError, ensure_output_dir, refuse_overwrite,
+                                     same_file)
 
 
 def parse_args(argv=None):
@@ -41,8 +55,62 @@ def parse_args(argv=None):
     return args
 
 
+def check_outputs(args, live: bool):
+    """Refuses output paths that would overwrite the input or cannot be written; run before
+    the model is loaded, so that a wrong path fails at once."""
+    inputs = [] if live else [args.input]
+    refuse_overwrite(args.output, inputs, 'OUTPUT')
+    ensure_output_dir(osp.dirname(osp.abspath(args.output)), 'folder of OUTPUT')
+    if not args.masks_dir:
+        return
+    if same_file(args.masks_dir, args.output):
+        raise OutputError(f'--masks-dir {args.masks_dir} is OUTPUT; give a folder of its own')
+    for source in inputs:
+        if same_file(args.masks_dir, source):
+            raise OutputError(f'--masks-dir {args.masks_dir} is the input video {source}')
+        # the entry the user gave and the file it leads to: a mask would replace either
+        for entry in {osp.abspath(source), osp.realpath(source)}:
+            folder, name = osp.split(entry)
+            if MASK_NAME.fullmatch(name) and osp.isdir(args.masks_dir) and \
+                    same_file(folder, args.masks_dir):
+                raise OutputError(f'--masks-dir {args.masks_dir} holds the input {source}, '
+                                  'which a frame\'s mask would overwrite; choose another '
+                                  'folder')
+    ensure_output_dir(args.masks_dir, 'masks folder')
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _stopped(err: KeyboardInterrupt, what: str) -> int:
+    signum = getattr(err, 'signum', signal.SIGINT)
+    print(f'{STOPPED_BY.get(signum, f"signal {signum}")} {what}', file=sys.stderr)
+    return 128 + signum
+
+
 def main(argv=None):
+    """Runs the tool; while it runs, SIGTERM is handled as Ctrl-C (in the main thread)."""
     args = parse_args(argv)
+    handle = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if handle else None
+    try:
+        try:
+            prepared = prepare(args)
+        except KeyboardInterrupt as err:
+            return _stopped(err, f'before the first frame: {args.output} was not written')
+        try:
+            return run(args, *prepared)
+        except KeyboardInterrupt as err:  # segment_stream records one until the file is closed
+            return _stopped(err, f'after {args.output} was closed')
+    finally:
+        if handle:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def prepare(args):
+    """The source, the sink and the model, the output paths checked before the model is
+    loaded; exits with ``error: ...`` when one of them cannot be had."""
     torch.set_num_threads(args.threads)
     if args.model.endswith('.onnx'):
         args.device = 'cpu'
@@ -52,11 +120,17 @@ def main(argv=None):
         keep_freed_memory()
     try:
         source = VideoSource(args.input)
-        fps = source.fps or 30.
-        sink = VideoSink(args.output, fps, args.fourcc)
+        check_outputs(args, source.live)
+        sink = VideoSink(args.output, source.fps or 30., args.fourcc)
         segmenter = open_segmenter(args.model, args.checkpoint, args.device, args.threads)
     except (FileNotFoundError, OSError, RuntimeError, ValueError) as err:
         sys.exit(f'error: {err}')
+    return source, sink, segmenter
+
+
+def run(args, source, sink, segmenter) -> int:
+    """Segments the stream, prints the outcome and returns the exit status."""
+    fps = sink.fps
     frames = source.frames()
     if args.realtime and not source.live:
         frames = paced(frames, fps)
@@ -72,14 +146,19 @@ def main(argv=None):
     if stats.frames_read == 0 and not stats.errors:
         stats.errors.append(f'{args.input}: no frame could be decoded (empty, truncated or '
                             'not a video); no output written')
-    if stats.frames_written:
+    if sink.held:
         size = sink.size
-        print(f'wrote {args.output} ({stats.frames_written} frames, {size[0]}x{size[1]}, '
-              f'{fps:g} frames/s)')
-    print(stats.summary())
+        print(f'wrote {args.output} ({sink.held} frames, {size[0]}x{size[1]}, {fps:g} '
+              'frames/s)')
+    print(stats.summary(), flush=True)
+    if stats.signal:
+        print(f'{stats.stopped_by}: {args.output} holds the {sink.held} frames written '
+              'before the signal', file=sys.stderr)
     for error in stats.errors:
         print(f'error: {error}', file=sys.stderr)
-    return 1 if stats.errors else 0
+    if stats.errors:
+        return 1
+    return 128 + stats.signal if stats.signal else 0
 
 
 if __name__ == '__main__':

@@ -11,11 +11,16 @@ and on 2 cores the PyTorch pipeline then lost 15-27 % of its frame rate
 for inference: when a frame arrives before the previous one was taken, the older one is
 dropped (and counted), so the output keeps up with a live source instead of falling behind
 it. Whatever stops the run (the end of the stream, a bad frame, an error in a stage,
-Ctrl-C), the writer is closed, so the frames written so far stay a playable file.
+Ctrl-C, or SIGTERM once :class:`Terminated` is raised for it), the writer is closed and the
+file renamed into place, so the frames written so far stay a playable file. Every write is
+checked: a mask that cannot be written stops the run naming the file, and the video is read
+back on closing, since OpenCV's writer reports nothing when the disk is full.
 """
 import os
 import os.path as osp
 import queue
+import re
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,10 +29,45 @@ from typing import Iterator, Optional
 import cv2
 import numpy as np
 
+from ..utils.output_files import (OutputError, commit, ensure_output_dir, temporary_sibling,
+                                  write_image)
 from ..visualization import draw_overlay
 
 FOURCC_BY_EXTENSION = {'.mp4': 'mp4v', '.avi': 'MJPG', '.mkv': 'XVID'}
+MASK_NAME = re.compile(r'\d{6}\.png')  # the name of a frame's mask in the masks folder
+STOPPED_BY = {signal.SIGINT: 'interrupted (Ctrl-C)', signal.SIGTERM: 'terminated (SIGTERM)'}
 _END = object()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (from ``timeout``, systemd, Slurm), raised in the main thread by a handler the
+    caller installs, so that it ends :func:`segment_stream` as Ctrl-C does."""
+    signum = signal.SIGTERM
+
+
+def mask_path(masks_dir: str, index: int) -> str:
+    """Where frame ``index``'s mask goes (``000042.png``), so frame order is name order."""
+    return osp.join(masks_dir, f'{index:06d}.png')
+
+
+def count_frames(path: str, expected: int) -> int:
+    """How many frames OpenCV decodes from the video at ``path``.
+
+    The container's frame count when it says ``expected``; otherwise (a truncated file has
+    no index, so the count reads 0 or an estimate) the frames are decoded and counted.
+    """
+    capture = cv2.VideoCapture(path)
+    try:
+        if not capture.isOpened():
+            return 0
+        if int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == expected:
+            return expected
+        count = 0
+        while capture.grab():
+            count += 1
+        return count
+    finally:
+        capture.release()
 
 
 class VideoSource:
@@ -67,7 +107,14 @@ def paced(frames: Iterator[np.ndarray], fps: float) -> Iterator[np.ndarray]:
 
 
 class VideoSink:
-    """A video file opened on its first frame (so a stream without frames leaves no file)."""
+    """A video file opened on its first frame (so a stream without frames leaves no file).
+
+    The frames go to a hidden temporary file beside ``path`` (same extension, so OpenCV
+    picks the container), renamed over ``path`` by :meth:`close` whatever stopped the run:
+    a file already at ``path`` is replaced only by a closed, playable video, and a killed
+    process leaves the temporary file, not a broken ``path``. ``frames`` counts the frames
+    given to the encoder, ``held`` those the closed file holds.
+    """
 
     def __init__(self, path: str, fps: float, fourcc: Optional[str] = None):
         ext = osp.splitext(path)[1].lower()
@@ -80,26 +127,65 @@ class VideoSink:
             raise ValueError(f'a FourCC has 4 characters, got {fourcc!r}')
         self.path, self.fps, self.fourcc = path, fps, fourcc
         self.writer = None
+        self.tmp = None
         self.size = None
         self.frames = 0
+        self.held = 0
 
     def write(self, frame: np.ndarray):
         if self.writer is None:
-            self.size = (frame.shape[1], frame.shape[0])
-            os.makedirs(osp.dirname(osp.abspath(self.path)), exist_ok=True)
-            self.writer = cv2.VideoWriter(self.path, cv2.VideoWriter_fourcc(*self.fourcc),
-                                          self.fps, self.size)
-            if not self.writer.isOpened():
-                self.writer = None
-                raise OSError(f'cannot write {self.path} with codec {self.fourcc} (this '
-                              'OpenCV build lacks the encoder, or the folder is not writable)')
+            self._open((frame.shape[1], frame.shape[0]))
         self.writer.write(frame)
         self.frames += 1
 
+    def _open(self, size):
+        try:
+            os.makedirs(osp.dirname(osp.abspath(self.path)), exist_ok=True)
+            self.tmp = temporary_sibling(self.path)
+        except OSError as err:
+            raise OutputError(f'cannot write video {self.path}: {err.strerror or err}') from err
+        writer = cv2.VideoWriter(self.tmp, cv2.VideoWriter_fourcc(*self.fourcc), self.fps,
+                                 size)
+        if not writer.isOpened():
+            self._discard()
+            raise OutputError(f'cannot write {self.path} with codec {self.fourcc} (this '
+                              'OpenCV build lacks the encoder, or the folder is not writable '
+                              'or full)')
+        self.writer, self.size = writer, size
+
+    def _discard(self):
+        try:
+            os.remove(self.tmp)
+        except OSError:
+            pass
+        self.tmp = None
+
     def close(self):
-        if self.writer is not None:
-            self.writer.release()
-            self.writer = None
+        """Finishes the file, checks that it holds every frame, and renames it to ``path``.
+
+        Raises :class:`~kdas.utils.output_files.OutputError` naming ``path`` when it holds
+        fewer frames than were written (the file is still put in place if it holds any,
+        those frames being all there is) or cannot be renamed.
+        """
+        if self.writer is None:
+            return
+        self.writer.release()
+        self.writer = None
+        self.held = count_frames(self.tmp, self.frames)
+        if self.held == 0:
+            self._discard()
+            raise OutputError(f'{self.path} could not be written: the file holds none of the '
+                              f'{self.frames} frames written (disk full?)')
+        try:
+            commit(self.tmp, self.path)
+        except OSError as err:
+            self._discard()
+            self.held = 0
+            raise OutputError(f'cannot write video {self.path}: {err.strerror or err}') from err
+        self.tmp = None
+        if self.held < self.frames:
+            raise OutputError(f'{self.path} holds only {self.held} of {self.frames} frames: '
+                              'disk full?')
 
 
 @dataclass
@@ -115,6 +201,7 @@ class VideoStats:
     postprocess_s: float = 0.  # logits -> mask at the frame's size
     draw_encode_s: float = 0.
     stopped_by: str = 'end of stream'
+    signal: int = 0  # the signal that stopped the run (SIGINT, SIGTERM), 0 if none
     errors: list = field(default_factory=list)
 
     @property
@@ -176,18 +263,28 @@ def segment_stream(segmenter, frames: Iterator[np.ndarray], sink: VideoSink,
         realtime: drop a frame rather than wait for inference.
         name: the source, for messages.
 
-    Returns the stats; a failed stage's error is in ``stats.errors`` (the caller decides
-    how to report it), and ``stats.stopped_by`` says what ended the run.
+    Returns the stats; a failed stage's error (a mask or the video that could not be
+    written included, naming the file) is in ``stats.errors`` (the caller decides how to
+    report it), and ``stats.stopped_by`` says what ended the run. A ``KeyboardInterrupt``
+    (Ctrl-C, or :class:`Terminated`) ends it like the end of the stream, the frames already
+    segmented being written, and is recorded in ``stats.signal``; one that comes while the
+    file is being finished is recorded too but does not cut that short.
     """
     stats = VideoStats()
     stop = threading.Event()
     to_segment = queue.Queue(maxsize=1 if realtime else queue_size)
     to_write = queue.Queue(maxsize=queue_size)
     if masks_dir:
-        os.makedirs(masks_dir, exist_ok=True)
+        ensure_output_dir(masks_dir, 'masks folder')
 
     def fail(stage, err):
         stats.errors.append(f'{stage}: {err}')
+        stop.set()
+
+    def interrupted(err):
+        if not stats.signal:
+            stats.signal = getattr(err, 'signum', signal.SIGINT)
+            stats.stopped_by = STOPPED_BY.get(stats.signal, f'signal {stats.signal}')
         stop.set()
 
     def read():
@@ -241,17 +338,22 @@ def segment_stream(segmenter, frames: Iterator[np.ndarray], sink: VideoSink,
                     break
                 index, frame, mask = item
                 start = time.perf_counter()
-                sink.write(draw_overlay(frame, mask, legend=False))
+                # the mask first: a frame whose mask cannot be written is left out of the
+                # video too, so the video and the masks folder hold the same frames
                 if masks_dir:
-                    cv2.imwrite(osp.join(masks_dir, f'{index:06d}.png'),
-                                mask.astype(np.uint8) * 255)
+                    write_image(mask_path(masks_dir, index), mask.astype(np.uint8) * 255,
+                                what='mask')
+                sink.write(draw_overlay(frame, mask, legend=False))
                 stats.draw_encode_s += time.perf_counter() - start
                 stats.frames_written += 1
                 stats.seconds = time.perf_counter() - started
         except Exception as err:
             fail('writing', err)
         finally:
-            sink.close()
+            try:
+                sink.close()
+            except Exception as err:
+                fail('writing', err)
 
     started = time.perf_counter()
     reader = threading.Thread(target=read, name='kdas-video-reader', daemon=True)
@@ -273,17 +375,22 @@ def segment_stream(segmenter, frames: Iterator[np.ndarray], sink: VideoSink,
             stats.frames_segmented += 1
             if not _put(to_write, (index, frame, mask), stop):
                 break
-    except KeyboardInterrupt:
-        stats.stopped_by = 'interrupted (Ctrl-C)'
-        stop.set()
+    except KeyboardInterrupt as err:
+        interrupted(err)
     except Exception as err:
         fail('segmenting', err)
     finally:
-        # let the writer finish what is queued, unless a stage failed
-        _put(to_write, _END, stop)
-        writer.join()
+        # let the writer finish what is queued, unless a stage failed; a signal meanwhile
+        # stops the reading but not this, which would leave the file unplayable
+        for step in (lambda: _put(to_write, _END, stop), writer.join):
+            while True:
+                try:
+                    step()
+                    break
+                except KeyboardInterrupt as err:
+                    interrupted(err)
         stop.set()
         reader.join(timeout=5)  # a live source may block in its read; the thread is a daemon
-    if stats.errors:
+    if stats.errors and not stats.signal:
         stats.stopped_by = 'error'
     return stats

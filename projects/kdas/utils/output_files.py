@@ -2,10 +2,11 @@
 
 Every file the project writes for a user goes through these functions:
 
-- a write goes to a hidden temporary file in the destination's folder, is flushed and
-  fsynced, and is then renamed over the destination (``os.replace``, atomic on POSIX),
-  so the destination is either the complete new file or what was there before, never a
-  partial file, even when the process is killed or the disk fills up;
+- a write goes to a hidden temporary file in the destination's folder and is then renamed
+  over the destination (``os.replace``, atomic on POSIX), so the destination is either
+  the complete new file or what was there before, never a partial file, even when the
+  process is killed or the disk fills up; files that are costly to redo (checkpoints,
+  graphs, tables) are fsynced first, so that they also survive a crash of the machine;
 - a failed write (full disk, a path under a file, no permission) raises
   :class:`OutputError`, an ``OSError`` whose message names the file and the reason, and
   removes the temporary file;
@@ -77,24 +78,30 @@ def temporary_sibling(path: str, suffix: Optional[str] = None) -> str:
     return tmp
 
 
-def commit(tmp: str, path: str) -> None:
-    """fsyncs ``tmp`` and renames it over ``path``, then fsyncs the folder."""
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def commit(tmp: str, path: str, durable: bool = True) -> None:
+    """Renames ``tmp`` over ``path``; ``durable`` fsyncs the file first and the folder
+    after, so that the new file also survives a crash of the machine."""
+    if durable:
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     os.replace(tmp, path)
-    fsync_folder(osp.dirname(osp.abspath(path)))
+    if durable:
+        fsync_folder(osp.dirname(osp.abspath(path)))
 
 
 @contextlib.contextmanager
-def atomic_output(path: str, what: str = 'file', suffix: Optional[str] = None
-                  ) -> Iterator[str]:
+def atomic_output(path: str, what: str = 'file', suffix: Optional[str] = None,
+                  durable: bool = True) -> Iterator[str]:
     """Yields a temporary path to write ``path``'s content to; on success it replaces
     ``path`` atomically, on any error it is removed and ``path`` is left as it was.
 
     Errors while writing or committing become :class:`OutputError` naming ``path``.
+    ``durable=False`` skips the fsyncs (see :func:`commit`): for files written by the
+    hundred, such as per-image masks, where a disk flush each would set the pace; the
+    write is still atomic and checked.
     """
     folder = osp.dirname(osp.abspath(path))
     try:
@@ -104,7 +111,7 @@ def atomic_output(path: str, what: str = 'file', suffix: Optional[str] = None
         raise OutputError(f'cannot write {what} {path}: {describe_os_error(err)}') from err
     try:
         yield tmp
-        commit(tmp, path)
+        commit(tmp, path, durable)
     except BaseException as err:
         with contextlib.suppress(OSError):
             os.remove(tmp)
@@ -113,9 +120,9 @@ def atomic_output(path: str, what: str = 'file', suffix: Optional[str] = None
         raise
 
 
-def write_bytes(path: str, data: bytes, what: str = 'file') -> str:
+def write_bytes(path: str, data: bytes, what: str = 'file', durable: bool = True) -> str:
     """Writes ``data`` to ``path`` atomically; returns ``path``."""
-    with atomic_output(path, what) as tmp:
+    with atomic_output(path, what, durable=durable) as tmp:
         with open(tmp, 'wb') as f:
             f.write(data)
     return path
@@ -125,14 +132,16 @@ def write_text(path: str, text: str, what: str = 'file') -> str:
     return write_bytes(path, text.encode('utf-8'), what)
 
 
-def write_image(path: str, image, params: Iterable[int] = (), what: str = 'image') -> str:
+def write_image(path: str, image, params: Iterable[int] = (), what: str = 'image',
+                durable: bool = False) -> str:
     """``cv2.imwrite`` that cannot fail silently: the image is encoded in memory (by the
-    extension of ``path``) and written atomically."""
+    extension of ``path``) and written atomically (not fsynced by default: images are
+    written by the hundred, see :func:`atomic_output`)."""
     import cv2
     ok, encoded = cv2.imencode(osp.splitext(path)[1] or '.png', image, list(params))
     if not ok:
         raise OutputError(f'cannot encode {what} {path} (extension not supported by OpenCV)')
-    return write_bytes(path, encoded.tobytes(), what)
+    return write_bytes(path, encoded.tobytes(), what, durable)
 
 
 def same_file(a: str, b: str) -> bool:
