@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from kdas.deploy.output_folder import prepare_output_folder
+from kdas.deploy.output_folder import check_output_folder, create_output_folder
 from kdas.deploy.segmenter import add_model_paths, open_segmenter, split_model_paths
 from kdas.datasets.polyp import IMAGE_EXTENSIONS, index_by_stem
 from kdas.datasets.transforms import binarize_polyp_mask
@@ -88,14 +88,15 @@ def main(argv=None):
     if not images:
         sys.exit(f'error: no images in {args.input}')
     try:
-        outputs = prepare_output_folder(args.output, images, args.gt_dir)
+        outputs = check_output_folder(args.output, images, args.gt_dir)
     except (OSError, ValueError) as err:
         sys.exit(f'error: {err}')
     if args.device == 'cpu':
         keep_freed_memory()  # every image reuses the last one's activations: no page faults
     try:
         segment = open_segmenter(args.model, args.checkpoint, args.device, args.threads or 2)
-    except (FileNotFoundError, RuntimeError, ValueError) as err:
+        create_output_folder(args.output)
+    except (OSError, RuntimeError, ValueError) as err:
         sys.exit(f'error: {err}')
     failed = []
     for path in tqdm(images, desc='segmenting', unit='img'):

@@ -60,7 +60,8 @@ def check_outputs(args, live: bool):
     the model is loaded, so that a wrong path fails at once."""
     inputs = [] if live else [args.input]
     refuse_overwrite(args.output, inputs, 'OUTPUT')
-    ensure_output_dir(osp.dirname(osp.abspath(args.output)), 'folder of OUTPUT')
+    ensure_output_dir(osp.dirname(osp.abspath(args.output)), 'folder of OUTPUT',
+                      create=False)
     if not args.masks_dir:
         return
     if same_file(args.masks_dir, args.output):
@@ -76,7 +77,7 @@ def check_outputs(args, live: bool):
                 raise OutputError(f'--masks-dir {args.masks_dir} holds the input {source}, '
                                   'which a frame\'s mask would overwrite; choose another '
                                   'folder')
-    ensure_output_dir(args.masks_dir, 'masks folder')
+    ensure_output_dir(args.masks_dir, 'masks folder', create=False)
 
 
 def _terminate(signum, frame):

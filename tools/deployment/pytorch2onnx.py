@@ -73,7 +73,7 @@ def main(argv=None):
 
     try:
         refuse_overwrite(args.output_file, [args.config, args.checkpoint], '--output-file')
-        ensure_output_dir(osp.dirname(args.output_file) or '.')
+        ensure_output_dir(osp.dirname(args.output_file) or '.', create=False)
         segmentor = load_segmenter(args.config, args.checkpoint, device='cpu')
         model = DeployModel(segmentor).eval()
         export_onnx(model, args.output_file, tuple(args.shape))

@@ -66,7 +66,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         refuse_overwrite(args.output_file, [args.model], '--output-file')
-        ensure_output_dir(osp.dirname(args.output_file) or '.')
+        ensure_output_dir(osp.dirname(args.output_file) or '.', create=False)
     except OutputError as err:
         sys.exit(f'error: {err}')
 

@@ -36,10 +36,20 @@ def _image_files(folder: str) -> List[str]:
     return [n for n in os.listdir(folder) if osp.splitext(n)[1].lower() in IMAGE_EXTENSIONS]
 
 
-def prepare_output_folder(output: str, images: Iterable[str],
-                          gt_dir: Optional[str] = None) -> Dict[str, dict]:
-    """Checks and claims ``output`` before any model is loaded; returns, by stem, the
-    ``mask`` and ``overlay`` paths to write for each image.
+def create_output_folder(output: str) -> None:
+    """Creates ``output/masks`` and ``output/overlays`` and claims the folder (its marker
+    file), once :func:`check_output_folder` accepted it and the model has loaded."""
+    ensure_output_dir(osp.join(output, 'masks'))
+    ensure_output_dir(osp.join(output, 'overlays'))
+    if not osp.isfile(osp.join(output, MARKER)):
+        write_text(osp.join(output, MARKER), 'masks/ and overlays/ written by tools/infer.py\n',
+                   'output marker')
+
+
+def check_output_folder(output: str, images: Iterable[str],
+                        gt_dir: Optional[str] = None) -> Dict[str, dict]:
+    """Checks ``output`` before any model is loaded, creating nothing; returns, by stem,
+    the ``mask`` and ``overlay`` paths to write for each image.
 
     Raises :class:`~kdas.utils.output_files.OutputError` (naming the path) when the folder
     cannot be written, when ``masks/`` is the ground-truth or input folder or holds files
@@ -71,9 +81,6 @@ def prepare_output_folder(output: str, images: Iterable[str],
                 raise OutputError(f'output {path} is a folder, not a file')
             if osp.exists(path):
                 inputs.refuse(path)
-    ensure_output_dir(masks_dir)
-    ensure_output_dir(overlays_dir)
-    if not claimed:
-        write_text(osp.join(output, MARKER), 'masks/ and overlays/ written by tools/infer.py\n',
-                   'output marker')
+    ensure_output_dir(masks_dir, create=False)
+    ensure_output_dir(overlays_dir, create=False)
     return plan

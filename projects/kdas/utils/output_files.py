@@ -45,11 +45,13 @@ def fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
-def ensure_output_dir(folder: str, what: str = 'output folder') -> str:
-    """Creates ``folder`` if needed and checks that a file can be written there.
+def ensure_output_dir(folder: str, what: str = 'output folder', create: bool = True) -> str:
+    """Checks that files can be written in ``folder``, creating it if ``create``.
 
     Meant to run before a model is loaded, so a bad output path fails in a second, not
-    after minutes. Raises :class:`OutputError` naming the folder.
+    after minutes; ``create=False`` checks the nearest folder that exists instead and
+    creates nothing, for tools that make their output folders only once the model loaded.
+    Raises :class:`OutputError` naming the folder.
     """
     folder = folder or '.'
     parent = folder
@@ -58,8 +60,10 @@ def ensure_output_dir(folder: str, what: str = 'output folder') -> str:
     if parent and not osp.isdir(parent):
         raise OutputError(f'{what} {folder} cannot be created: {parent} is a file')
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+        if create:
+            os.makedirs(folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder if create else
+                                     (parent or '.'))
         os.close(fd)
         os.remove(probe)
     except OSError as err:
