@@ -1,6 +1,6 @@
 """Polyp segmentation datasets: ``images/`` + ``masks/`` pairs matched by file stem."""
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import mmengine
 from mmengine.runner import set_random_seed
@@ -30,21 +30,26 @@ TEST_SUBSETS = (
 )
 
 
+def by_stem(paths: Iterable[str], where: str) -> Dict[str, str]:
+    """stem -> path; two paths of one stem (``a.jpg``, ``a.png``) are an error naming
+    both, since whatever pairs or names files by stem could not tell them apart."""
+    index = {}
+    for path in paths:
+        stem = osp.splitext(osp.basename(path))[0]
+        if stem in index:
+            raise ValueError(f'{where}: {index[stem]} and {path} share the stem {stem!r}, '
+                             'so they cannot be told apart by it; rename one')
+        index[stem] = path
+    return index
+
+
 def index_by_stem(folder: str, what: str) -> dict:
-    """stem -> file name of every image-like file in ``folder``; duplicate stems are an
-    error because they make the pairing ambiguous."""
+    """stem -> file name of every image-like file in ``folder`` (see :func:`by_stem`)."""
     if not osp.isdir(folder):
         raise FileNotFoundError(f'{what} folder {folder} does not exist')
-    index = {}
-    for name in sorted(mmengine.list_dir_or_file(folder, list_dir=False)):
-        stem, ext = osp.splitext(name)
-        if ext.lower() not in IMAGE_EXTENSIONS:
-            continue
-        if stem in index:
-            raise ValueError(f'{what} folder {folder} holds two files with stem {stem!r}: '
-                             f'{index[stem]} and {name}')
-        index[stem] = name
-    return index
+    names = [name for name in sorted(mmengine.list_dir_or_file(folder, list_dir=False))
+             if osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS]
+    return by_stem(names, f'{what} folder {folder}')
 
 
 def read_split(path: str) -> List[str]:

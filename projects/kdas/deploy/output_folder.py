@@ -10,24 +10,11 @@ import os
 import os.path as osp
 from typing import Dict, Iterable, List, Optional
 
-from ..datasets.polyp import IMAGE_EXTENSIONS
+from ..datasets.polyp import IMAGE_EXTENSIONS, by_stem
 from ..utils.output_files import (InputFiles, OutputError, ensure_output_dir, same_file,
                                   write_text)
 
 MARKER = '.kdas-infer-output'
-
-
-def stems_of(paths: Iterable[str]) -> Dict[str, str]:
-    """stem -> path; two inputs of one stem (``a.jpg``, ``a.png``) would share their
-    output files, which is an error naming both."""
-    stems = {}
-    for path in paths:
-        stem = osp.splitext(osp.basename(path))[0]
-        if stem in stems:
-            raise ValueError(f'inputs {stems[stem]} and {path} share the stem {stem!r}, so '
-                             f'their masks would both be masks/{stem}.png; rename one')
-        stems[stem] = path
-    return stems
 
 
 def _image_files(folder: str) -> List[str]:
@@ -56,7 +43,8 @@ def check_output_folder(output: str, images: Iterable[str],
     the tool did not write, or when an output file would be an input.
     """
     images = list(images)
-    stems = stems_of(images)
+    # two inputs of one stem would share their output files
+    stems = by_stem(images, 'inputs')
     masks_dir, overlays_dir = osp.join(output, 'masks'), osp.join(output, 'overlays')
     for folder in (masks_dir, overlays_dir):
         for source, what in [(gt_dir, 'the ground-truth folder')] + [
