@@ -1,5 +1,5 @@
 # docs/results.md, row "KDAS (paper)": L_AT + L_SGM (KL), alpha 0.3, tau 2, 12 epochs, 160 px.
-# reproduce_results.sh passes the teacher checkpoint.
+# tools/analysis_tools/reproduce_results.py passes the teacher checkpoint.
 _base_ = [
     '../_base_/models/kdas_polyp_pvt.py', '../_base_/datasets/polyp_160.py',
     '../_base_/schedules/budget_cpu.py', '../_base_/default_runtime.py'

@@ -2,7 +2,7 @@
 # `teacher_model` the PVTv2-B2 network that KDAS distils from.
 norm_cfg = dict(type='BN', requires_grad=True)
 # ImageNet PVTv2 weights for the paper recipe's configs, converted with
-# tools/model_converters/pvt2mmseg.py (configs/*/README: README.md "Paper recipe").
+# tools/model_converters/pvt2mmseg.py (configs/polyp_pvt/README.md).
 imagenet_b0 = dict(type='Pretrained', checkpoint='pretrained/pvt_v2_b0_mmseg.pth')
 imagenet_b2 = dict(type='Pretrained', checkpoint='pretrained/pvt_v2_b2_mmseg.pth')
 data_preprocessor = dict(
