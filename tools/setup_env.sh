@@ -101,9 +101,12 @@ if [ -z "$mmcv_wheel" ]; then
   build_log="$CACHE/mmcv-$MMCV_VERSION-$mmcv_flavour-build.log"
   log "building mmcv $MMCV_VERSION with its $mmcv_flavour ops from source, once per machine" \
     "(about 10 minutes on 2 cores; compiler output: $build_log)"
-  # mmcv 2.1.0's setup.py imports pkg_resources, which newer setuptools no longer ships
-  # (torch pulls a newer one in; it only needs it to build extensions, as here).
-  "${PIP[@]}" install -q 'setuptools<70'
+  # mmcv 2.1.0's setup.py needs an old setuptools (< 70), torch a new one (>= 77.0.3). The
+  # old one goes into a folder of its own, first on PYTHONPATH for the build alone, so the
+  # venv keeps torch's (pip would still compare that folder with the venv's packages and
+  # report torch's requirement as a conflict: it is not one, the folder is not installed).
+  build_tools="$build/setuptools-for-mmcv"
+  "${PIP[@]}" install -q --no-warn-conflicts --target "$build_tools" 'setuptools<70'
   "${PIP[@]}" download -q --no-deps --no-build-isolation --no-binary :all: "mmcv==$MMCV_VERSION" -d "$build"
   tar -xzf "$build"/mmcv-"$MMCV_VERSION".tar.gz -C "$build"
   # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes C++17.
@@ -112,6 +115,7 @@ if [ -z "$mmcv_wheel" ]; then
   started=$(date +%s)
   if ! (cd "$build/mmcv-$MMCV_VERSION" &&
     env "${mmcv_build_env[@]}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+      PYTHONPATH="$build_tools${PYTHONPATH:+:$PYTHONPATH}" \
       "${PIP[@]}" wheel -v --no-build-isolation --no-deps . -w "$build/dist") >"$build_log" 2>&1; then
     tail -n 30 "$build_log" >&2
     die "the mmcv build failed; the whole compiler output is in $build_log"
@@ -127,8 +131,6 @@ log "installing $mmcv_wheel"
 log "installing OpenMMLab packages, test and optional requirements (about a minute)"
 "${PIP[@]}" install -q -c "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/mminstall.txt" \
   -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/optional.txt"
-# Again, so that the runtime pins win over what the mmcv build needed (old setuptools).
-"${PIP[@]}" install -q -r "$ROOT/requirements/runtime.txt"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 
 "$PY" - <<'PY'

@@ -23,7 +23,7 @@ from mmengine.runner import Runner
 
 from kdas.engine import (NonFiniteWeightsError, TrainingDivergedError,
                          mixed_precision_wrapper)
-from kdas.engine.resume import configure_resume
+from kdas.engine.resume import configure_resume, resume_problem
 from kdas.engine.safeguards import install_safeguards, schedule_problems
 from kdas.utils.launch import (DEVICES, finish_distributed, load_run_config,
                                prepare_cpu_distributed, select_device)
@@ -97,6 +97,10 @@ def main(argv=None):
                 print(f'[kdas] {message}', flush=True)
         except ValueError as err:
             sys.exit(f'error: {err}')
+    if cfg.get('load_from') and not cfg.get('resume'):
+        problem = resume_problem(cfg.load_from, training_state=False)
+        if problem:
+            sys.exit(f'error: cannot load load_from={cfg.load_from}: {problem}')
     try:
         ensure_output_dir(cfg.work_dir, 'work dir')
     except OutputError as err:

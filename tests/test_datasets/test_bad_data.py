@@ -1,6 +1,7 @@
 """Bad data stops a run early and names the file: colour masks, size mismatches, truncated
 and non-image files, each built in tmp_path from copies of the embedded sample."""
 import glob
+import os
 import os.path as osp
 import shutil
 
@@ -195,3 +196,14 @@ def test_the_sample_builds_and_loads_through_the_config_pipeline():
     sample = train[0]
     assert sample['inputs'].shape[1:] == (160, 160)
     assert sample['data_samples'].gt_sem_seg.data.sum() > 0
+
+
+def test_trailing_bytes_after_the_end_marker_are_accepted(tmp_path):
+    from kdas.utils.image_files import check_complete_file, read_image
+    source = sorted(os.listdir(osp.join(SAMPLE, 'Kvasir-SEG', 'images')))[0]
+    data = open(osp.join(SAMPLE, 'Kvasir-SEG', 'images', source), 'rb').read()
+    padded = tmp_path / 'padded.jpg'
+    padded.write_bytes(data + b'\0' * 5000)  # padding, or a camera's trailer
+    check_complete_file(str(padded))
+    expected = read_image(osp.join(SAMPLE, 'Kvasir-SEG', 'images', source))
+    assert (read_image(str(padded)) == expected).all()

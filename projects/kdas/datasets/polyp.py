@@ -91,7 +91,7 @@ def pair_problem(pair: dict) -> Optional[str]:
                               (mask, 'mask', f'the mask of {img}')):
         try:
             check_complete_file(path, what)
-            sizes.append(image_size(path, what))
+            sizes.append(image_size(path, what, oriented=what == 'image'))
         except ImageFileError as err:
             return f'{name}: {err} ({other})'
     (img_h, img_w), (mask_h, mask_w) = sizes

@@ -28,16 +28,17 @@ def save_checkpoint_atomically(runner, out_dir: str, filename: str, *args, **kwa
     Raises :class:`~kdas.utils.output_files.OutputError` naming the checkpoint when the
     write fails (the temporary file is removed and every earlier checkpoint is intact).
     """
+    runner = getattr(runner, '_runner', runner)  # never a temporary inside a temporary
     final = osp.join(out_dir, filename)
     if not is_main_process():  # save_checkpoint is master_only
         return final
-    os.makedirs(out_dir, exist_ok=True)
     try:
+        os.makedirs(osp.dirname(osp.abspath(final)), exist_ok=True)
         tmp = temporary_sibling(final)
     except OSError as err:
         raise OutputError(f'cannot save checkpoint {final}: {describe_os_error(err)}') from err
     try:
-        runner.save_checkpoint(out_dir, osp.basename(tmp), *args, **kwargs)
+        runner.save_checkpoint(osp.dirname(tmp), osp.basename(tmp), *args, **kwargs)
         commit(tmp, final)
     except BaseException as err:
         try:
@@ -82,10 +83,13 @@ class _AtomicRunner:
 
 
 class _DeferredRemovals:
-    """A file backend that records removals instead of doing them, until :meth:`apply`."""
+    """A file backend that records removals instead of doing them, until :meth:`apply`;
+    they are also noted in the message hub, so that the checkpoint saved meanwhile carries
+    them and a run killed before :meth:`apply` finishes them when it resumes."""
 
-    def __init__(self, backend):
+    def __init__(self, backend, message_hub):
         self._backend = backend
+        self._message_hub = message_hub
         self.pending = []
 
     def __getattr__(self, name):
@@ -93,14 +97,21 @@ class _DeferredRemovals:
 
     def remove(self, path):
         self.pending.append(('remove', path))
+        add_pending_removal(self._message_hub, path)
 
     def rmtree(self, path):
         self.pending.append(('rmtree', path))
 
-    def apply(self):
+    def apply(self, keep=()):
         for method, path in self.pending:
-            getattr(self._backend, method)(path)
+            if path not in keep:
+                getattr(self._backend, method)(path)
         self.pending = []
+
+
+def add_pending_removal(message_hub, path) -> None:
+    pending = list(message_hub.get_info(PENDING_REMOVAL_KEY) or [])
+    message_hub.update_info(PENDING_REMOVAL_KEY, pending + [path])
 
 
 @HOOKS.register_module()
@@ -126,25 +137,35 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
+        if '://' in str(self.out_dir):
+            raise ValueError(f'AtomicCheckpointHook saves to a local folder; {self.out_dir} '
+                             'is not one (use CheckpointHook for remote storage)')
         if not is_main_process():
             return
         remove_stale_temporaries(self.out_dir)
         remove_stale_temporaries(runner.work_dir)
-        pending = runner.message_hub.get_info(PENDING_REMOVAL_KEY)
-        if pending and osp.isfile(pending) and inside(pending, self.out_dir):
-            os.remove(pending)
-            runner.logger.info(f'removed {pending}, superseded by the checkpoint this run '
-                               'resumed from (the run before was stopped before removing it)')
-        runner.message_hub.update_info(PENDING_REMOVAL_KEY, None)
+        resumed = runner.message_hub.get_info('last_ckpt')
+        resumed = osp.join(self.out_dir, osp.basename(resumed)) if resumed else None
+        keep = {osp.realpath(p) for p in [resumed] + self._best_paths() if p}
+        for pending in runner.message_hub.get_info(PENDING_REMOVAL_KEY) or []:
+            if (osp.isfile(pending) and inside(pending, self.out_dir) and
+                    osp.realpath(pending) not in keep):
+                os.remove(pending)
+                runner.logger.info(f'removed {pending}, superseded by the checkpoint this run '
+                                   'resumed from (the run before was stopped before removing '
+                                   'it)')
+        runner.message_hub.update_info(PENDING_REMOVAL_KEY, [])
         # A run killed between writing a checkpoint and pointing last_checkpoint at it
         # resumes from that checkpoint (kdas.engine.resume): point at it now.
-        resumed = runner.message_hub.get_info('last_ckpt')
         if resumed:
-            resumed = osp.join(self.out_dir, osp.basename(resumed))
             pointer = osp.join(runner.work_dir, 'last_checkpoint')
             current = open(pointer).read().strip() if osp.isfile(pointer) else None
             if osp.isfile(resumed) and current != resumed:
                 write_text(pointer, resumed, 'the last_checkpoint pointer')
+
+    def _best_paths(self):
+        paths = list((getattr(self, 'best_ckpt_path_dict', None) or {}).values())
+        return [p for p in paths + [getattr(self, 'best_ckpt_path', None)] if p]
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         flush_run_logs(runner.logger)
@@ -167,12 +188,15 @@ class AtomicCheckpointHook(CheckpointHook):
         filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        runner.message_hub.update_info(PENDING_REMOVAL_KEY, superseded)
+        if superseded == self.last_ckpt:  # a fixed file name: the save replaces it
+            superseded = None
+        if superseded is not None:
+            add_pending_removal(runner.message_hub, superseded)
         save_checkpoint_atomically(
             runner, self.out_dir, filename, self.file_client_args,
             save_optimizer=self.save_optimizer, save_param_scheduler=self.save_param_scheduler,
             meta=meta, by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
-        runner.message_hub.update_info(PENDING_REMOVAL_KEY, None)
+        runner.message_hub.update_info(PENDING_REMOVAL_KEY, [])
         if not is_main_process():
             return
         write_text(osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt,
@@ -181,11 +205,12 @@ class AtomicCheckpointHook(CheckpointHook):
             os.remove(superseded)
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
-        removals = _DeferredRemovals(self.file_backend)
+        removals = _DeferredRemovals(self.file_backend, runner.message_hub)
         backend, self.file_backend = self.file_backend, removals
         try:
             super()._save_best_checkpoint(_AtomicRunner(runner), metrics)
         finally:
             self.file_backend = backend
+        runner.message_hub.update_info(PENDING_REMOVAL_KEY, [])
         if is_main_process():
-            removals.apply()
+            removals.apply(keep=set(self._best_paths()) | {self.last_ckpt})

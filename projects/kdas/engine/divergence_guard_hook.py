@@ -22,6 +22,12 @@ def non_finite_terms(log_vars: dict) -> list:
     return bad
 
 
+def loss_scale(runner):
+    """The dynamic loss scale of an fp16 run (``AmpOptimWrapper``), else None."""
+    scaler = getattr(getattr(runner, 'optim_wrapper', None), 'loss_scaler', None)
+    return float(scaler.get_scale()) if scaler is not None else None
+
+
 @HOOKS.register_module()
 class DivergenceGuardHook(Hook):
     """Raises :class:`TrainingDivergedError` after the first iteration whose total loss
@@ -30,15 +36,37 @@ class DivergenceGuardHook(Hook):
 
     It runs before the checkpoint hook, so the diverged weights are never saved (and
     :class:`~kdas.engine.AtomicCheckpointHook` refuses non-finite weights in any case).
-    Only the loss is checked: fp16 dynamic loss scaling skips steps whose *gradients*
-    overflow and lowers the scale, and those steps have a finite loss.
+    fp16 dynamic loss scaling (``AmpOptimWrapper``) skips a step whose float16 forward or
+    gradients overflow and halves its scale: such a step changed no weight, so up to
+    ``max_skipped_steps`` of them in a row pass (the scale having been lowered each time).
+
+    Args:
+        max_skipped_steps (int): Consecutive fp16 steps with a non-finite loss that the
+            loss scaler skipped, tolerated before the run counts as diverged.
     """
 
     priority = 'ABOVE_NORMAL'
 
+    def __init__(self, max_skipped_steps: int = 16):
+        self.max_skipped_steps = max_skipped_steps
+        self._scale = None
+        self._skipped = 0
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        self._scale = loss_scale(runner)
+
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         bad = non_finite_terms(outputs)
         if not bad:
+            self._skipped = 0
+            return
+        scale = loss_scale(runner)
+        if (scale is not None and self._scale is not None and scale < self._scale and
+                self._skipped < self.max_skipped_steps):
+            self._skipped += 1
+            runner.logger.warning(
+                f'iteration {runner.iter + 1}: {", ".join(bad)} in fp16; the loss scaler '
+                f'skipped the step and lowered its scale to {scale:g}')
             return
         last = runner.message_hub.get_info('last_ckpt')
         where = (f'the last checkpoint saved before it is {last}' if last else

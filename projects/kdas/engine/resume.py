@@ -22,18 +22,18 @@ class Skipped(NamedTuple):
     reason: str
 
 
-def resume_problem(path: str) -> Optional[str]:
+def resume_problem(path: str, training_state: bool = True) -> Optional[str]:
     """Why ``path`` cannot be resumed from, or None when it can: it must load, hold the
-    model and the training state (``meta``, ``message_hub``, ``optimizer``) and have
-    finite weights."""
+    model and (``training_state``) the training state MMEngine resumes from (``meta``,
+    ``message_hub``), and have finite weights."""
     try:
         checkpoint = safe_torch_load(path)
     except (FileNotFoundError, RuntimeError) as err:
         return str(err)
     if not isinstance(checkpoint, dict):
         return 'not a training checkpoint'
-    missing = [k for k in ('state_dict', 'meta', 'message_hub', 'optimizer')
-               if k not in checkpoint]
+    needed = ('state_dict', 'meta', 'message_hub') if training_state else ('state_dict', )
+    missing = [k for k in needed if k not in checkpoint]
     if missing:
         return (f'holds no {", ".join(missing)}: weights only (e.g. converted or published), '
                 'not a training checkpoint')
@@ -44,17 +44,32 @@ def resume_problem(path: str) -> Optional[str]:
 
 
 def checkpoint_folder(cfg) -> str:
-    """Where the run's checkpoint hook writes (MMEngine: ``out_dir/<work dir name>``
-    when the hook has an ``out_dir``, else the work dir)."""
+    """Where the run's checkpoint hook writes: as MMEngine's ``CheckpointHook`` decides,
+    ``out_dir/<last folder of the work dir>`` when the hook has an ``out_dir`` other than
+    the work dir, else the work dir."""
     hook = (cfg.get('default_hooks') or {}).get('checkpoint') or {}
-    if hook.get('out_dir'):
-        return osp.join(hook['out_dir'], osp.basename(osp.normpath(cfg.work_dir)))
+    out_dir = hook.get('out_dir')
+    if out_dir and out_dir != cfg.work_dir:
+        return osp.join(out_dir, osp.basename(cfg.work_dir.rstrip(osp.sep)))
     return cfg.work_dir
 
 
-def resume_candidates(folder: str) -> List[str]:
-    """``epoch_N.pth`` / ``iter_N.pth`` in ``folder``, plus the file ``last_checkpoint``
-    names, newest first (by N, then by modification time)."""
+def _mtime(path: str) -> float:
+    try:
+        return osp.getmtime(path)
+    except OSError:
+        return 0.
+
+
+def resume_candidates(folder: str, pointer: Optional[str] = None) -> List[str]:
+    """The checkpoints a run could resume from, in the order to try them.
+
+    ``pointer`` (the run's ``last_checkpoint``) names the newest checkpoint the run saved
+    completely; a checkpoint of ``folder`` (``epoch_N.pth`` / ``iter_N.pth``) written after
+    the pointer comes before it (a run killed between the two writes), every other one
+    after it; each group newest first. The pointer, not the step in a name, decides, so
+    that files an earlier run left in the work dir are not taken for this run's.
+    """
     found = {}
     if osp.isdir(folder):
         for name in os.listdir(folder):
@@ -62,32 +77,33 @@ def resume_candidates(folder: str) -> List[str]:
             if match:
                 path = osp.join(folder, name)
                 found[osp.realpath(path)] = (path, int(match.group(2)))
-    pointer = osp.join(folder, 'last_checkpoint')
-    if osp.isfile(pointer):
+    named, pointer_time = None, None
+    if pointer and osp.isfile(pointer):
         try:
-            named = open(pointer).read().strip()
+            named = open(pointer).read().strip() or None
         except OSError:
-            named = ''
-        if named and osp.realpath(named) not in found:
-            match = RESUMABLE_NAME.match(osp.basename(named))
-            found[osp.realpath(named)] = (named, int(match.group(2)) if match else -1)
+            named = None
+        pointer_time = _mtime(pointer)
+    if named is not None:
+        found.pop(osp.realpath(named), None)
 
     def newest_first(item):
         path, step = item
-        try:
-            mtime = osp.getmtime(path)
-        except OSError:
-            mtime = 0.
-        return (-step, -mtime)
+        return (-_mtime(path), -step)
 
-    return [path for path, _ in sorted(found.values(), key=newest_first)]
+    ordered = [path for path, _ in sorted(found.values(), key=newest_first)]
+    if named is None:
+        return ordered
+    after = [p for p in ordered if _mtime(p) > pointer_time]
+    return after + [named] + [p for p in ordered if p not in after]
 
 
-def find_resume_checkpoint(folder: str) -> Tuple[Optional[str], List[Skipped]]:
-    """The newest checkpoint of ``folder`` that can be resumed from (None if none), and
-    every newer candidate skipped, with the reason."""
+def find_resume_checkpoint(folder: str, pointer: Optional[str] = None
+                           ) -> Tuple[Optional[str], List[Skipped]]:
+    """The first checkpoint of :func:`resume_candidates` that can be resumed from (None
+    if none), and every candidate before it, skipped, with the reason."""
     skipped = []
-    for path in resume_candidates(folder):
+    for path in resume_candidates(folder, pointer):
         problem = resume_problem(path)
         if problem is None:
             return path, skipped
@@ -99,8 +115,9 @@ def configure_resume(cfg, requested: str) -> List[str]:
     """Sets ``cfg.resume`` / ``cfg.load_from`` for ``--resume`` (``'auto'`` or a path)
     and returns what to tell the user.
 
-    ``'auto'``: the newest checkpoint of the run's folder that loads; the newer ones it
-    skipped are named with the reason; with none, the run starts from scratch and says so.
+    ``'auto'``: the newest checkpoint of the run that loads (:func:`resume_candidates`);
+    the newer ones it skipped are named with the reason; with none, the run starts from
+    scratch and says so.
     A path: it must be resumable, else ``ValueError`` naming it and the reason.
     """
     if requested != 'auto':
@@ -110,7 +127,7 @@ def configure_resume(cfg, requested: str) -> List[str]:
         cfg.resume, cfg.load_from = True, requested
         return [f'resuming from {requested}']
     folder = checkpoint_folder(cfg)
-    chosen, skipped = find_resume_checkpoint(folder)
+    chosen, skipped = find_resume_checkpoint(folder, osp.join(cfg.work_dir, 'last_checkpoint'))
     messages = [f'skipped {s.path}: {s.reason}' for s in skipped]
     if chosen is None:
         cfg.resume, cfg.load_from = False, None
@@ -118,6 +135,6 @@ def configure_resume(cfg, requested: str) -> List[str]:
                         f'{" that loads" if skipped else ""}; training from scratch')
     else:
         cfg.resume, cfg.load_from = True, chosen
-        messages.append(f'--resume: resuming from {chosen}, the newest checkpoint in '
-                        f'{folder} that loads')
+        messages.append(f'--resume: resuming from {chosen}, the newest checkpoint of the '
+                        f'run in {folder} that loads')
     return messages

@@ -23,12 +23,12 @@ def schedule_problems(cfg) -> List[str]:
 
 def install_safeguards(cfg) -> None:
     """Makes the run save checkpoints with ``AtomicCheckpointHook`` (a config's plain
-    ``CheckpointHook`` keeps its arguments) and stop at a non-finite loss
-    (``DivergenceGuardHook``)."""
+    ``CheckpointHook`` keeps its arguments; one saving to remote storage is left as it is)
+    and stop at a non-finite loss (``DivergenceGuardHook``)."""
     hooks = cfg.get('default_hooks') or {}
     checkpoint = hooks.get('checkpoint')
-    if checkpoint is not None and checkpoint.get('type') in ('CheckpointHook',
-                                                             'mmengine.CheckpointHook'):
+    local = '://' not in str(checkpoint.get('out_dir') or '') if checkpoint else False
+    if local and checkpoint.get('type') in ('CheckpointHook', 'mmengine.CheckpointHook'):
         checkpoint['type'] = SAFE_CHECKPOINT_HOOK
     custom = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') == GUARD_HOOK for h in custom):

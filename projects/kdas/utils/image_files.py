@@ -11,9 +11,9 @@ import numpy as np
 
 JPEG_START, JPEG_END = b'\xff\xd8', b'\xff\xd9'
 PNG_SIGNATURE, PNG_END = b'\x89PNG\r\n\x1a\n', b'IEND\xaeB`\x82'
-# Bytes read from a file's end by :func:`check_complete_file`; encoders may pad after the
-# end marker.
-TAIL_BYTES = 64
+# Bytes read from a file's end by :func:`check_complete_file`: encoders and cameras may
+# write padding or trailers after the end marker.
+TAIL_BYTES = 1 << 16
 
 
 class ImageFileError(OSError):
@@ -52,7 +52,7 @@ def decode_image(data: bytes, path: str, flag: str = 'color', what: str = 'image
                  ) -> np.ndarray:
     """``mmcv.imfrombytes`` (OpenCV) of a complete file, else :class:`ImageFileError`."""
     import mmcv
-    problem = incompleteness(data[:len(PNG_SIGNATURE)], data[-TAIL_BYTES:])
+    problem = incompleteness(data[:len(PNG_SIGNATURE)], data)
     if problem:
         raise ImageFileError(f'{what} {path} is unusable: {problem}')
     try:
@@ -74,12 +74,19 @@ def read_image(path: str, flag: str = 'color', what: str = 'image') -> np.ndarra
     return decode_image(data, path, flag, what)
 
 
-def image_size(path: str, what: str = 'image') -> Tuple[int, int]:
-    """(height, width) from the file's header (Pillow reads no pixels)."""
+# EXIF orientations that turn an image by 90 degrees (transposed, rotated 90 / 270).
+TURNING_ORIENTATIONS = (5, 6, 7, 8)
+
+
+def image_size(path: str, what: str = 'image', oriented: bool = False) -> Tuple[int, int]:
+    """(height, width) from the file's header (Pillow reads no pixels). ``oriented``: as
+    decoded with its EXIF orientation applied, which OpenCV does for colour images
+    (``mmcv`` flag ``'color'``) but not for ``'unchanged'`` (masks)."""
     from PIL import Image
     try:
         with Image.open(path) as img:
             width, height = img.size
+            turned = oriented and img.getexif().get(0x0112) in TURNING_ORIENTATIONS
     except Exception as err:  # Pillow raises several types for a bad file
         raise ImageFileError(f'cannot read {what} {path}: {err}') from err
-    return height, width
+    return (width, height) if turned else (height, width)

@@ -21,6 +21,11 @@ import tempfile
 from typing import Iterable, Iterator, Optional
 
 TEMP_PREFIX = '.kdas-tmp-'
+# mkstemp creates files readable by their owner only, and a rename keeps that; outputs get
+# the mode open() would give them. Read once: os.umask can only be read by setting it, which
+# would race with other threads creating files.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 class OutputError(OSError):
@@ -78,7 +83,10 @@ def temporary_sibling(path: str, suffix: Optional[str] = None) -> str:
     if suffix is None:
         suffix = osp.splitext(name)[1]
     fd, tmp = tempfile.mkstemp(prefix=f'{TEMP_PREFIX}{name}.', suffix=suffix, dir=folder)
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
+    finally:
+        os.close(fd)
     return tmp
 
 

@@ -66,7 +66,8 @@ def safe_torch_load(filename, map_location='cpu'):
     except pickle.UnpicklingError as err:
         if not zipfile.is_zipfile(filename):  # what torch.save has written since torch 1.6
             raise RuntimeError(f'checkpoint {filename} is unreadable: not a complete PyTorch '
-                               'checkpoint (truncated, or not a checkpoint at all)') from None
+                               'checkpoint (truncated, not a checkpoint at all, or in the '
+                               'pre-1.6 format with objects outside the allow-list)') from None
         raise RuntimeError(
             f'refusing to load checkpoint {filename}: it holds objects that are not plain '
             f'weights or MMEngine training state, and loading them could run code. '
