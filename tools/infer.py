@@ -33,7 +33,7 @@ from kdas.utils import keep_freed_memory, select_device
 from kdas.utils.image_files import ImageFileError, read_image
 from kdas.utils.output_files import write_image
 from kdas.visualization import draw_overlay
-from kdas.visualization.visualizer import dice
+from kdas.evaluation.protocol import dice
 
 
 def list_inputs(path):

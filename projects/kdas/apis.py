@@ -62,7 +62,7 @@ class DeployModel(ProbabilityModel):
 
 
 # Opset 20 has a native Gelu: with opset 18 the exporter spells GELU out as Erf arithmetic
-# that ONNX Runtime does not fuse back, and the student runs about 8 % slower.
+# that ONNX Runtime does not fuse back (docs/benchmarks.md).
 ONNX_OPSET = 20
 
 

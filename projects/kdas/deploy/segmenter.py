@@ -56,7 +56,7 @@ class FrameSegmenter:
         # NumPy rather than torch: the same float32 operations (so the same values), but
         # single-threaded, so that the video's decoding thread does not start an OpenMP
         # team of its own beside the network's. In place: one 352 x 352 frame's temporaries
-        # are above glibc's mmap threshold, and allocating them cost 1.4 ms against 0.2 ms.
+        # are above glibc's mmap threshold, so each would be mapped and unmapped per frame.
         x = chw.astype(np.float32, order='C')
         x -= self.mean
         x /= self.std
@@ -133,8 +133,7 @@ class OnnxSegmenter(FrameSegmenter):
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         # ONNX Runtime's threads otherwise spin between runs, taking the cores that decoding,
-        # drawing and encoding need: on 2 cores the int8 video pipeline went from 24-25 to
-        # 30 frames/s without spinning (docs/benchmarks.md, "Video").
+        # drawing and encoding need (docs/benchmarks.md, "Video").
         options.add_session_config_entry('session.intra_op.allow_spinning', '0')
         try:
             self.session = ort.InferenceSession(path, options,

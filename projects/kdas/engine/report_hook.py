@@ -18,7 +18,7 @@ from ..utils.image_files import read_image
 from ..utils.output_files import OutputError, inside, write_image, write_text
 from ..visualization import draw_overlay
 from ..visualization.overlay import legend_items
-from ..visualization.visualizer import dice
+from ..evaluation.protocol import dice
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em; background: #fafafa; color: #222; }

@@ -236,6 +236,11 @@ def mask_overlap(mask: np.ndarray, gt: np.ndarray):
     return 2 * inter / total, inter / (total - inter)
 
 
+def dice(pred: np.ndarray, gt: np.ndarray) -> float:
+    """The Dice of a binary mask, as the metric's Dice@0.5 computes it."""
+    return float(mask_overlap(pred, gt)[0])
+
+
 def score_image(pred: np.ndarray, gt: np.ndarray,
                 mask: Optional[np.ndarray] = None) -> ImageScores:
     """All per-image quantities of the protocol.

@@ -7,13 +7,8 @@ from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
-from ..evaluation.protocol import mask_overlap
+from ..evaluation.protocol import dice
 from .overlay import draw_overlay
-
-
-def dice(pred: np.ndarray, gt: np.ndarray) -> float:
-    """The Dice of a binary mask, as the metric's Dice@0.5 computes it."""
-    return float(mask_overlap(pred, gt)[0])
 
 
 @VISUALIZERS.register_module()

@@ -163,7 +163,7 @@ class MixFFN(nn.Module):
 
         ONNX Runtime runs convolutions in a blocked layout (NCHWc). With linears on tokens
         around the depth-wise convolution it converts the wide hidden tensor into that
-        layout and back in every block (13-15 % of the float32 graph's time); with all three
+        layout and back in every block (docs/benchmarks.md); with all three
         as convolutions the hidden tensor stays blocked from ``fc1`` to ``fc2``. Eager
         PyTorch and training keep the token-wise linears: no faster as convolutions there,
         and their float rounding is what the documented training runs reproduce.

@@ -29,10 +29,9 @@ def row_self_attention(maps: Tensor) -> Tensor:
     """A(P) = softmax(P P^T / sqrt(W)) P: rows of each H x W map attend to each other.
 
     Written out rather than through ``F.scaled_dot_product_attention``: here the map width
-    plays the head dimension, and on CUDA in float32 the fused kernel PyTorch picked for
-    these maps had nothing to launch ("cutlassF: no kernel found to launch!" in the first
-    KDAS training step on an H200, torch 2.11). The maps are 1/8 of the input wide, so a
-    fused kernel would save nothing measurable."""
+    plays the head dimension, and on CUDA in float32 the fused kernel PyTorch picks for
+    such maps may have no kernel to launch for them (docs/benchmarks.md, "GPU training").
+    The maps are 1/8 of the input wide, so a fused kernel would save nothing measurable."""
     scores = maps @ maps.transpose(-1, -2) / math.sqrt(maps.shape[-1])
     return scores.softmax(dim=-1) @ maps
 
