@@ -143,24 +143,28 @@ def not_an_image(path):
     path.write_bytes(b'GIF? no: a text file saved under an image name\n' * 20)
 
 
+def spoiled_dataset(tmp_path, relative, spoil):
+    """A copy of the sample with one file spoiled: building its dataset names the file.
+    Returns (root, stems, the spoiled file)."""
+    root, stems = copy_pairs(tmp_path)
+    path = root / relative(stems)
+    spoil(path)
+    with pytest.raises(ValueError, match=f'unusable image/mask pair: .*{path}'):
+        KvasirSEGDataset(data_root=str(root), pipeline=[])
+    return root, stems, path
+
+
 @pytest.mark.parametrize('spoil', [truncate, not_an_image])
 def test_a_bad_image_stops_the_dataset_and_the_loader_naming_it(tmp_path, spoil):
-    root, stems = copy_pairs(tmp_path)
-    image = root / 'images' / f'{stems[1]}.jpg'
-    spoil(image)
-    with pytest.raises(ValueError, match=f'unusable image/mask pair: .*{image}'):
-        KvasirSEGDataset(data_root=str(root), pipeline=[])
+    _, _, image = spoiled_dataset(tmp_path, lambda stems: f'images/{stems[1]}.jpg', spoil)
     with pytest.raises(ImageFileError, match=str(image)):
         LoadPolypImageFromFile()(dict(img_path=str(image)))
     assert LoadPolypImageFromFile(ignore_empty=True)(dict(img_path=str(image))) is None
 
 
 def test_a_truncated_mask_stops_the_dataset_and_the_loader_naming_it(tmp_path):
-    root, stems = copy_pairs(tmp_path)
-    mask = root / 'masks' / f'{stems[0]}.png'
-    truncate(mask)
-    with pytest.raises(ValueError, match=f'unusable image/mask pair: .*{mask}'):
-        KvasirSEGDataset(data_root=str(root), pipeline=[])
+    root, stems, mask = spoiled_dataset(tmp_path, lambda stems: f'masks/{stems[0]}.png',
+                                        truncate)
     with pytest.raises(ImageFileError, match=str(mask)):
         load_pair(root / 'images' / f'{stems[0]}.jpg', mask)
 
