@@ -360,3 +360,13 @@ def test_balanced_running_means_travel_in_checkpoints(real_polyp_root, teacher_c
              for m in (trained, resumed, fresh)]
     assert after[1] == after[0]
     assert after[2]['distill.loss_at'] != pytest.approx(after[0]['distill.loss_at'])
+
+
+def test_configs_naming_the_distiller_kdasdistiller_still_build_it():
+    from kdas.models import RecordingDistiller
+    cfg = Config.fromfile(osp.join(REPO, KDAS_CFG)).model.distiller
+    assert cfg.type == 'RecordingDistiller'
+    old = MODELS.build(dict(cfg, type='KDASDistiller'))
+    new = MODELS.build(cfg)
+    assert type(old) is type(new) is RecordingDistiller
+    assert old.state_dict().keys() == new.state_dict().keys()

@@ -18,7 +18,7 @@ model = dict(
     train_rates=_base_.model.train_rates,
     train_base_size=_base_.model.train_base_size,
     distiller=dict(
-        type='KDASDistiller',
+        type='RecordingDistiller',
         student_recorders=dict(p1='decode_head.out_cfm', p2='decode_head.out_sam'),
         teacher_recorders=dict(p1='decode_head.out_cfm', p2='decode_head.out_sam'),
         distill_losses=dict(

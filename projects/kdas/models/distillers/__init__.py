@@ -1,3 +1,3 @@
-from .kdas_distiller import KDASDistiller, ModuleOutputRecorder
+from .recording_distiller import KDASDistiller, ModuleOutputRecorder, RecordingDistiller
 
-__all__ = ['KDASDistiller', 'ModuleOutputRecorder']
+__all__ = ['KDASDistiller', 'ModuleOutputRecorder', 'RecordingDistiller']

@@ -43,7 +43,7 @@ class DistillationSegmentor(MultiScaleTrainMixin, BaseSegmentor):
             testing, inference and export, where the teacher is not used; training without
             it stops (``init_weights``, and the first ``loss`` otherwise) instead of
             distilling from a random teacher.
-        distiller (dict): ``KDASDistiller`` config.
+        distiller (dict): ``RecordingDistiller`` config.
         alpha (float): Weight of the distillation terms (0.3 in the paper).
         train_rates, train_base_size, train_label_resize: the multi-scale schedule, see
             :class:`MultiScaleTrainMixin`.

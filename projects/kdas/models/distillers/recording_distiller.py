@@ -1,4 +1,5 @@
-"""What KDAS records from the student and the teacher, and which losses compare it.
+"""What a distillation run records from the student and the teacher, and which losses
+compare it: KDAS's terms, pixel-wise KD and channel-wise distillation alike.
 
 Following MMRazor's split, the distiller knows nothing about who trains whom: the
 algorithm (:class:`DistillationSegmentor`) runs both networks; the distiller records
@@ -50,8 +51,9 @@ class ModuleOutputRecorder:
 
 
 @MODELS.register_module()
-class KDASDistiller(BaseModule):
-    """Records maps of both networks and computes the KDAS distillation terms.
+class RecordingDistiller(BaseModule):
+    """Records maps of both networks and computes the distillation losses that compare
+    them (the KDAS terms, pixel-wise KD, channel-wise distillation).
 
     Args:
         student_recorders (dict[str, str]): record name -> module path in the student,
@@ -110,3 +112,7 @@ class KDASDistiller(BaseModule):
                 losses[name] = loss([m.float() for m in student],
                                     [m.float() for m in teacher])
         return losses
+
+
+# The registry name of configs written before the distiller was named for what it is.
+KDASDistiller = MODELS.register_module(name='KDASDistiller', module=RecordingDistiller)
