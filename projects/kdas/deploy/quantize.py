@@ -4,8 +4,9 @@ Weights are quantised per output channel (int8, symmetric), activations per tens
 (uint8) with ranges calibrated on real images passed through the deployment
 preprocessing. Only the operators with weights are quantised (``Conv``, ``Gemm``: every
 convolution and linear layer); attention's activation-by-activation products, normalisation,
-GELU, softmax, resizing and the sigmoid stay in float32 (see ``QUANTISED_OPS``). The result keeps the float graph's inputs, outputs and
-metadata, so every tool that takes the float32 graph takes it.
+GELU, softmax, resizing and the sigmoid stay in float32 (see ``QUANTISED_OPS``). The
+result keeps the float graph's inputs, outputs and metadata, so every tool that takes the
+float32 graph takes it.
 """
 import os.path as osp
 import tempfile

@@ -17,6 +17,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .export import ONNX_METADATA_KEYS
+from .loading import load_segmenter
+
 
 class Prediction(NamedTuple):
     mask: np.ndarray  # H x W bool, the frame's size
@@ -93,13 +96,12 @@ def _test_resize_size(cfg) -> Tuple[int, int]:
 
 
 class TorchSegmenter(FrameSegmenter):
-    """A config and checkpoint, loaded strictly (:func:`kdas.apis.load_segmenter`)."""
+    """A config and checkpoint, loaded strictly (:func:`kdas.deploy.loading.load_segmenter`)."""
     backend = 'PyTorch'
 
     def __init__(self, config, checkpoint: Optional[str], device: str = 'cpu'):
         from mmengine.config import Config
 
-        from ..apis import load_segmenter
         cfg = Config.fromfile(config) if isinstance(config, str) else config
         self.model = load_segmenter(cfg, checkpoint, device=device)
         self.device = device
@@ -126,7 +128,6 @@ class OnnxSegmenter(FrameSegmenter):
     def __init__(self, path: str, threads: int = 2):
         import onnxruntime as ort
 
-        from ..apis import ONNX_METADATA_KEYS
         if not osp.isfile(path):
             raise FileNotFoundError(f'ONNX model {path} does not exist')
         options = ort.SessionOptions()

@@ -6,9 +6,10 @@ the mask at the frame's size, a writer thread draws the outline (the still-image
 :func:`kdas.visualization.draw_overlay`, without the legend strip so the frame keeps its
 size) and encodes. The slowest stage sets the pace. Every torch operation runs in the
 calling thread: in another thread, torch starts a second OpenMP team beside the network's,
-and the two compete for the cores (docs/benchmarks.md, "Where the torch steps run"). In real-time mode the reader never waits
-for inference: when a frame arrives before the previous one was taken, the older one is
-dropped (and counted), so the output keeps up with a live source instead of falling behind
+and the two compete for the cores (docs/benchmarks.md, "Where the torch steps run"). In
+real-time mode the reader never waits for inference: when a frame arrives before the
+previous one was taken, the older one is dropped (and counted), so the output keeps up
+with a live source instead of falling behind
 it. Whatever stops the run (the end of the stream, a bad frame, an error in a stage,
 Ctrl-C, or SIGTERM once :class:`Terminated` is raised for it), the writer is closed and the
 file renamed into place, so the frames written so far stay a playable file. Every write is
