@@ -9,12 +9,12 @@ calling thread: in another thread, torch starts a second OpenMP team beside the 
 and the two compete for the cores (docs/benchmarks.md, "Where the torch steps run"). In
 real-time mode the reader never waits for inference: when a frame arrives before the
 previous one was taken, the older one is dropped (and counted), so the output keeps up
-with a live source instead of falling behind
-it. Whatever stops the run (the end of the stream, a bad frame, an error in a stage,
-Ctrl-C, or SIGTERM once :class:`Terminated` is raised for it), the writer is closed and the
-file renamed into place, so the frames written so far stay a playable file. Every write is
-checked: a mask that cannot be written stops the run naming the file, and the video is read
-back on closing, since OpenCV's writer reports nothing when the disk is full.
+with a live source instead of falling behind it. Whatever stops the run (the end of the
+stream, a bad frame, an error in a stage, Ctrl-C, or SIGTERM once :class:`Terminated` is
+raised for it), the writer is closed and the file renamed into place, so the frames written
+so far stay a playable file. Every write is checked: a mask that cannot be written stops the
+run naming the file, and the video is read back on closing, since OpenCV's writer reports
+nothing when the disk is full.
 """
 import os
 import os.path as osp
