@@ -8,8 +8,8 @@ from mmengine.hooks import CheckpointHook
 from mmseg.registry import HOOKS
 
 from ..utils.checkpoint import describe_non_finite, non_finite_tensors
-from ..utils.output_files import (OutputError, commit, describe_os_error, inside,
-                                  remove_stale_temporaries, temporary_sibling, write_text)
+from ..utils.output_files import (OutputError, atomic_output, describe_os_error, inside,
+                                  remove_stale_temporaries, write_text)
 
 # The path a save slated for removal once the checkpoint that replaces it is complete; it
 # travels in that checkpoint, so a run killed between the two finishes the removal when
@@ -32,23 +32,9 @@ def save_checkpoint_atomically(runner, out_dir: str, filename: str, *args, **kwa
     final = osp.join(out_dir, filename)
     if not is_main_process():  # save_checkpoint is master_only
         return final
-    try:
-        os.makedirs(osp.dirname(osp.abspath(final)), exist_ok=True)
-        tmp = temporary_sibling(final)
-    except OSError as err:
-        raise OutputError(f'cannot save checkpoint {final}: {describe_os_error(err)}') from err
-    try:
+    with atomic_output(final, 'checkpoint', verb='save',
+                       note='; the previous checkpoints are intact') as tmp:
         runner.save_checkpoint(osp.dirname(tmp), osp.basename(tmp), *args, **kwargs)
-        commit(tmp, final)
-    except BaseException as err:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        if isinstance(err, OSError) and not isinstance(err, OutputError):
-            raise OutputError(f'cannot save checkpoint {final}: {describe_os_error(err)}; '
-                              'the previous checkpoints are intact') from err
-        raise
     return final
 
 

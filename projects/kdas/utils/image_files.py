@@ -25,9 +25,11 @@ def incompleteness(head: bytes, tail: bytes) -> Optional[str]:
     short, or None when it looks complete (or is of a format without an end marker)."""
     if not head:
         return 'the file is empty'
-    if head.startswith(JPEG_START) and JPEG_END not in tail:
+    # rfind: the marker is at the end, so the search stops after any trailer, not after
+    # the whole file
+    if head.startswith(JPEG_START) and tail.rfind(JPEG_END) < 0:
         return 'the JPEG data is truncated (no end-of-image marker)'
-    if head.startswith(PNG_SIGNATURE) and PNG_END not in tail:
+    if head.startswith(PNG_SIGNATURE) and tail.rfind(PNG_END) < 0:
         return 'the PNG data is truncated (no IEND chunk)'
     return None
 

@@ -41,9 +41,9 @@ def describe_os_error(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
-def fsync_folder(folder: str) -> None:
-    """Makes a rename in ``folder`` durable (its directory entry reaches the disk)."""
-    fd = os.open(folder or '.', os.O_RDONLY)
+def fsync_path(path: str) -> None:
+    """fsyncs a file, or a folder (so that a rename in it reaches the disk)."""
+    fd = os.open(path or '.', os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -94,33 +94,32 @@ def commit(tmp: str, path: str, durable: bool = True) -> None:
     """Renames ``tmp`` over ``path``; ``durable`` fsyncs the file first and the folder
     after, so that the new file also survives a crash of the machine."""
     if durable:
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(tmp)
     os.replace(tmp, path)
     if durable:
-        fsync_folder(osp.dirname(osp.abspath(path)))
+        fsync_path(osp.dirname(osp.abspath(path)))
 
 
 @contextlib.contextmanager
 def atomic_output(path: str, what: str = 'file', suffix: Optional[str] = None,
-                  durable: bool = True) -> Iterator[str]:
+                  durable: bool = True, verb: str = 'write', note: str = '') -> Iterator[str]:
     """Yields a temporary path to write ``path``'s content to; on success it replaces
     ``path`` atomically, on any error it is removed and ``path`` is left as it was.
 
     Errors while writing or committing become :class:`OutputError` naming ``path``.
     ``durable=False`` skips the fsyncs (see :func:`commit`): for files written by the
     hundred, such as per-image masks, where a disk flush each would set the pace; the
-    write is still atomic and checked.
+    write is still atomic and checked. The error reads ``cannot {verb} {what} {path}:
+    {reason}{note}``.
     """
-    folder = osp.dirname(osp.abspath(path))
+    def failed(err):
+        return OutputError(f'cannot {verb} {what} {path}: {describe_os_error(err)}{note}')
+
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         tmp = temporary_sibling(path, suffix)
     except OSError as err:
-        raise OutputError(f'cannot write {what} {path}: {describe_os_error(err)}') from err
+        raise failed(err) from err
     try:
         yield tmp
         commit(tmp, path, durable)
@@ -128,7 +127,7 @@ def atomic_output(path: str, what: str = 'file', suffix: Optional[str] = None,
         with contextlib.suppress(OSError):
             os.remove(tmp)
         if isinstance(err, OSError) and not isinstance(err, OutputError):
-            raise OutputError(f'cannot write {what} {path}: {describe_os_error(err)}') from err
+            raise failed(err) from err
         raise
 
 
