@@ -1,4 +1,3 @@
-import argparse
 import json
 import os
 import os.path as osp
@@ -7,29 +6,25 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, load_tool
-
-
-def load_script():
-    return load_tool('tools/analysis_tools/reproduce_results.py')
+from kdas.experiments import figures, rows, runner, tables, work_root
+from kdas.experiments.work_root import WorkRoot
+from tests.conftest import REPO
 
 
 def test_wall_time_adds_every_run_of_a_row_including_interrupted_ones(tmp_path):
-    script = load_script()
     for run, (start, end) in {'20261125_100000': ('10:00:00', '10:10:30'),
                               '20261125_120000': ('12:00:00', '12:05:00')}.items():
         (tmp_path / run).mkdir()
         (tmp_path / run / f'{run}.log').write_text(
             f'2026/11/25 {start} - mmengine - INFO - start\n'
             f'2026/11/25 {end} - mmengine - INFO - Epoch(train) [3][10/182]\n')
-    assert script.training_seconds(str(tmp_path)) == 630 + 300
+    assert work_root.training_seconds(str(tmp_path)) == 630 + 300
 
 
 def test_every_row_has_a_config_that_builds():
     from mmengine.config import Config
     from mmseg.registry import MODELS
-    script = load_script()
-    for label, config, seed, teacher in script.ROWS.values():
+    for label, config, seed, teacher in rows.ROWS.values():
         cfg = Config.fromfile(osp.join(REPO, config))
         assert (cfg.model.type == 'DistillationSegmentor') == bool(teacher), config
         if teacher:
@@ -38,7 +33,6 @@ def test_every_row_has_a_config_that_builds():
 
 
 def test_loss_scales_average_the_first_and_last_epoch_across_resumed_runs(tmp_path):
-    script = load_script()
     lines = {
         '20261125_100000': [dict(epoch=1, iter=1, loss=10., **{'distill.loss_at': 6.}),
                             dict(epoch=1, iter=2, loss=8., **{'distill.loss_at': 4.}),
@@ -53,7 +47,7 @@ def test_loss_scales_average_the_first_and_last_epoch_across_resumed_runs(tmp_pa
             for record in records:
                 f.write(json.dumps(dict(lr=1e-4, **record)) + '\n')
             f.write(json.dumps(dict(mDice=0.5, step=3)) + '\n')  # a validation record
-    scales = script.loss_scales(str(tmp_path))
+    scales = work_root.loss_scales(str(tmp_path))
     assert scales['first'] == {'loss': 9., 'distill.loss_at': 5., 'epoch': 1}
     assert scales['last'] == {'loss': 3., 'distill.loss_at': 1., 'epoch': 3}
     from kdas.utils import read_scalars
@@ -62,60 +56,57 @@ def test_loss_scales_average_the_first_and_last_epoch_across_resumed_runs(tmp_pa
 
 
 def test_a_row_locked_by_a_live_instance_is_skipped_and_a_stale_lock_is_taken(tmp_path):
-    script = load_script()
     (tmp_path / 'row.lock').write_text(str(os.getpid()))  # a live holder
-    assert not script.claim(str(tmp_path))
+    assert not runner.claim(str(tmp_path))
     finished = subprocess.Popen([sys.executable, '-c', 'pass'])
     finished.wait()
     (tmp_path / 'row.lock').write_text(str(finished.pid))  # its holder was killed
-    assert script.claim(str(tmp_path))
+    assert runner.claim(str(tmp_path))
     assert (tmp_path / 'row.lock').read_text() == str(os.getpid())
-    assert not script.claim(str(tmp_path))  # and now it is ours, held
+    assert not runner.claim(str(tmp_path))  # and now it is ours, held
 
 
 def test_update_doc_replaces_only_the_marked_tables(tmp_path):
-    script = load_script()
     doc = tmp_path / 'results.md'
     doc.write_text('intro\n<!-- results-table:start -->\nold\n<!-- results-table:end -->\n'
                    'middle\n<!-- loss-table:start -->\n<!-- loss-table:end -->\nend\n')
-    script.update_doc(str(doc), {'results-table': '| a |', 'loss-table': '| b |'})
+    tables.update_doc(str(doc), {'results-table': '| a |', 'loss-table': '| b |'})
     assert doc.read_text() == ('intro\n<!-- results-table:start -->\n| a |\n'
                                '<!-- results-table:end -->\nmiddle\n<!-- loss-table:start -->\n'
                                '| b |\n<!-- loss-table:end -->\nend\n')
 
 
 def test_seed_rows_resolve_to_their_objective():
-    script = load_script()
-    assert script.resolve_row('student-s2')[1:] == (
+    assert rows.resolve_row('student-s2')[1:] == (
         'configs/budget/polyppvt_pvtv2b0_budget.py', 2, None)
-    label, config, seed, teacher = script.resolve_row('balanced-s1')
+    label, config, seed, teacher = rows.resolve_row('balanced-s1')
     assert (config, seed, teacher) == (
         'configs/budget/kdas-balanced_pvtv2b0_budget.py', 1, 'teacher')
-    assert script.resolve_row('kdas-t30-s2')[2:] == (2, 'teacher30')
+    assert rows.resolve_row('kdas-t30-s2')[2:] == (2, 'teacher30')
     assert label.endswith('(seed 1)') and 'balanced' in label
-    assert script.resolve_row('publiccode') == script.ROWS['publiccode']
+    assert rows.resolve_row('publiccode') == rows.ROWS['publiccode']
     with pytest.raises(ValueError, match='unknown row'):
-        script.resolve_row('nonsense-s1')
+        rows.resolve_row('nonsense-s1')
     with pytest.raises(ValueError, match='unknown row'):
-        script.resolve_row('teacher-s1')  # a teacher per row set, not per seed
+        rows.resolve_row('teacher-s1')  # a teacher per row set, not per seed
 
 
 def test_bf16_rows_train_their_objective_under_autocast(tmp_path, monkeypatch):
-    script = load_script()
-    label, config, seed, teacher = script.resolve_row('kdas-bf16-s1')
+    label, config, seed, teacher = rows.resolve_row('kdas-bf16-s1')
     assert (config, seed, teacher) == ('configs/budget/kdas_pvtv2b0_budget.py', 1, 'teacher')
     assert label == 'KDAS as the paper defines it, bf16 autocast (seed 1)'
-    assert script.resolve_row('student-bf16')[1:] == (
+    assert rows.resolve_row('student-bf16')[1:] == (
         'configs/budget/polyppvt_pvtv2b0_budget.py', 0, None)
-    assert script.objective('balanced-bf16-s2') == 'balanced'
-    assert [script.row_precision(n) for n in ('student-bf16', 'kdas-bf16-s1', 'kdas-s1')] == [
+    assert rows.objective('balanced-bf16-s2') == 'balanced'
+    assert [rows.row_precision(n) for n in ('student-bf16', 'kdas-bf16-s1', 'kdas-s1')] == [
         'bf16', 'bf16', None]
 
     commands = []
-    monkeypatch.setattr(script.subprocess, 'run', lambda cmd, **kw: commands.append(cmd))
-    args = argparse.Namespace(data_root='/data', work_root=str(tmp_path), threads=None)
+    monkeypatch.setattr(runner.subprocess, 'run', lambda cmd, **kw: commands.append(cmd)
+                        or subprocess.CompletedProcess(cmd, 0))
+    rows_runner = runner.Runner(WorkRoot(str(tmp_path)), '/data', REPO)
     for name in ('student-bf16-s2', 'student-s2'):
-        script.train_and_test(name, str(tmp_path / name), args)
+        rows_runner.train_and_test(name)
     bf16_train, _test, fp32_train, _test = commands
     assert bf16_train[bf16_train.index('--amp') + 1] == 'bf16' and '--amp' not in fp32_train
     # Seed 2 of any objective validates every epoch, whatever its precision.
@@ -135,7 +126,6 @@ def write_row(root, name, per_image):
 
 
 def test_seed_spread_and_paired_comparison_tables(tmp_path):
-    script = load_script()
     images = [f'im{i}' for i in range(40)]
     base = {i: 0.5 + 0.01 * k for k, i in enumerate(images)}
     for seed, shift in ((0, 0.0), (1, 0.02)):
@@ -146,22 +136,21 @@ def test_seed_spread_and_paired_comparison_tables(tmp_path):
         write_row(tmp_path, 'balanced' if seed == 0 else f'balanced-s{seed}',
                   {ds: {i: v + shift + 0.03 for i, v in base.items()} for ds in
                    ('Kvasir', 'CVC-ClinicDB')})
-    args = argparse.Namespace(work_root=str(tmp_path))
-    rows = script.table_rows(args)
-    assert rows.index('balanced-s1') == rows.index('balanced') + 1
-    seeds = script.seeds_table(args)
+    root = WorkRoot(str(tmp_path))
+    names = root.rows()
+    assert names.index('balanced-s1') == names.index('balanced') + 1
+    seeds = tables.seeds_table(root)
     student = next(ln for ln in seeds.splitlines() if ln.startswith('| Student alone'))
     mb = sum(base.values()) / len(base)  # seeds 0 and 1 shift it by 0 and 0.02
     cells = f'{mb + 0.01:.3f} +- 0.010 | {mb:.3f} +- 0.010'  # Dice@0.5, then mDice
     assert student == f'| Student alone, PVTv2-B0 | 0, 1 | {cells} | {cells} |'
-    comparison = script.comparison_table(args, draws=200)
+    comparison = tables.comparison_table(root, draws=200)
     line = next(ln for ln in comparison.splitlines() if 'balanced' in ln)
     assert line.count('+0.030 [+0.030, +0.030]') == 4  # a constant gain: no width
     assert '| 0, 1 |' in line
 
 
 def test_head_to_head_ranks_the_three_seed_objectives_and_pairs_them(tmp_path):
-    script = load_script()
     images = [f'im{i}' for i in range(30)]
     gains = {'student': 0.0, 'pixelkd': 0.01, 'cwd': 0.04, 'balanced': 0.2}
     for base, gain in gains.items():
@@ -171,16 +160,15 @@ def test_head_to_head_ranks_the_three_seed_objectives_and_pairs_them(tmp_path):
             write_row(tmp_path, name, {ds: {i: 0.4 + 0.01 * k + 0.02 * seed + gain
                                             for k, i in enumerate(images)}
                                        for ds in ('Kvasir', 'CVC-ClinicDB')})
-    table = script.head_to_head_table(argparse.Namespace(work_root=str(tmp_path)), draws=200)
-    rows = table.splitlines()[2:]
-    cwd, pixel = script.ROWS['cwd'][0], script.ROWS['pixelkd'][0]
+    table = tables.head_to_head_table(WorkRoot(str(tmp_path)), draws=200)
+    lines = table.splitlines()[2:]
+    cwd, pixel = rows.ROWS['cwd'][0], rows.ROWS['pixelkd'][0]
     # the better objective first; each line is its per-image gain over the other
-    assert rows == [f'| {cwd} vs {pixel} | 0, 1, 2 | ' + ' | '.join(
+    assert lines == [f'| {cwd} vs {pixel} | 0, 1, 2 | ' + ' | '.join(
         ['+0.030 [+0.030, +0.030]'] * 4) + ' |']
 
 
 def test_validation_curves_follow_every_validated_epoch_across_resumed_runs(tmp_path):
-    script = load_script()
     for run, epochs in (('20260101_000000', (1, 2, 3)), ('20260102_000000', (3, 4))):
         vis = tmp_path / 'balanced' / run / 'vis_data'
         vis.mkdir(parents=True)
@@ -192,20 +180,19 @@ def test_validation_curves_follow_every_validated_epoch_across_resumed_runs(tmp_
     only_once.mkdir(parents=True)
     (only_once / 'scalars.json').write_text(json.dumps(
         {'Kvasir/meanDic': 0.5, 'CVC-ClinicDB/meanDic': 0.5, 'step': 12}))
-    args = argparse.Namespace(work_root=str(tmp_path))
-    curves = script.validation_curves(args)
-    assert list(curves) == [script.ROWS['balanced'][0]]  # validated once: no curve
-    epochs, scores = curves[script.ROWS['balanced'][0]]
+    root = WorkRoot(str(tmp_path))
+    curves = work_root.validation_curves(root)
+    assert list(curves) == [rows.ROWS['balanced'][0]]  # validated once: no curve
+    epochs, scores = curves[rows.ROWS['balanced'][0]]
     assert epochs == [1, 2, 3, 4]
     # The resumed run's epoch 3 replaces the interrupted run's.
     assert scores['Kvasir'] == pytest.approx([0.1, 0.2, 0.31, 0.41])
     assert scores['CVC-ClinicDB'] == pytest.approx([0.05, 0.1, 0.15, 0.2])
-    path = script.validation_figure(args, str(tmp_path / 'fig'))
+    path = figures.validation_figure(root, str(tmp_path / 'fig'))
     assert path.endswith('results_validation.png') and os.path.getsize(path) > 10000
 
 
 def test_precision_table_checks_bf16_against_the_float32_seed_range(tmp_path):
-    script = load_script()
     images = [f'im{i}' for i in range(10)]
 
     def row(name, score):
@@ -216,7 +203,7 @@ def test_precision_table_checks_bf16_against_the_float32_seed_range(tmp_path):
                         ('pixelkd-bf16-s2', 0.63), ('student-s0', 0.60), ('student-s1', 0.62),
                         ('student-bf16-s1', 0.65)):
         row(name, score)
-    lines = script.precision_table(argparse.Namespace(work_root=str(tmp_path))).splitlines()
+    lines = tables.precision_table(WorkRoot(str(tmp_path))).splitlines()
     assert len(lines) == 4  # header, rule and one line per bf16 row
     pixel = next(ln for ln in lines if ln.startswith('| Pixel-wise'))
     # mDice is written 0.01 below Dice@0.5 by write_row; no training logs: no s/iter
@@ -225,3 +212,41 @@ def test_precision_table_checks_bf16_against_the_float32_seed_range(tmp_path):
     student = next(ln for ln in lines if ln.startswith('| Student alone'))
     assert student.startswith('| Student alone, PVTv2-B0, seed 1 (float32 seeds 0, 1) |')
     assert student.endswith('| 0.640 (0.590-0.610) | no |')
+
+
+def test_a_failed_training_stops_the_rows_with_an_error_and_keeps_the_row_resumable(
+        tmp_path, monkeypatch, capsys):
+    from kdas.experiments import cli
+    calls = []
+
+    def train_fails(cmd, **kw):
+        calls.append(cmd)
+        return subprocess.CompletedProcess(cmd, 1)
+
+    monkeypatch.setattr(runner.subprocess, 'run', train_fails)
+    code = cli.main(REPO, ['--data-root', str(tmp_path), '--work-root', str(tmp_path / 'w'),
+                           '--rows', 'student-s0', 'student-s1'])
+    assert code == 1
+    assert len(calls) == 1 and 'tools/train.py' in calls[0]  # neither tested nor the next row
+    err = capsys.readouterr().err
+    assert err.startswith('error: [student-s0] tools/train.py exited with 1')
+    assert not (tmp_path / 'w' / 'student-s0' / 'row.lock').exists()  # released
+
+
+def test_an_empty_lock_is_taken_once_its_writer_cannot_be_writing_it(tmp_path):
+    lock = tmp_path / 'row.lock'
+    lock.write_text('')  # just created by an instance that has not written its pid yet
+    assert not runner.claim(str(tmp_path))
+    old = lock.stat().st_mtime - 2 * runner.STALE_EMPTY_LOCK_S
+    os.utime(lock, (old, old))  # its writer was killed between creating and writing it
+    assert runner.claim(str(tmp_path))
+    assert lock.read_text() == str(os.getpid())
+
+
+def test_update_doc_leaves_the_document_whole_when_a_marker_is_missing(tmp_path):
+    doc = tmp_path / 'results.md'
+    text = 'intro\n<!-- results-table:start -->\nold\n<!-- results-table:end -->\n'
+    doc.write_text(text)
+    with pytest.raises(ValueError, match='no <!-- loss-table:start -->'):
+        tables.update_doc(str(doc), {'results-table': '| a |', 'loss-table': '| b |'})
+    assert doc.read_text() == text

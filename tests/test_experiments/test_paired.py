@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from kdas.evaluation.paired import paired_bootstrap, paired_differences
+from kdas.experiments.paired import paired_bootstrap, paired_differences
 
 
 def test_differences_pair_seeds_and_images_by_name():
