@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmseg.apis import inference_model, init_model
 from mmseg.registry import MODELS
 
-from tests.conftest import REPO, SAMPLE, load_tool, run_tool
+from tests.conftest import REPO, SAMPLE, run_tool
 
 STUDENT = 'configs/quickstart/polyppvt_pvtv2b0_sample.py'
 
@@ -92,7 +92,7 @@ def test_onnx_export_and_verify_on_real_images(tmp_path, student_checkpoint):
 
 def test_benchmark_reference_formulation_gives_the_same_features():
     """The ratio benchmark.py reports compares formulations of one function."""
-    benchmark = load_tool('tools/analysis_tools/benchmark.py')
+    from kdas.benchmarking import reference_formulation as benchmark
     torch.manual_seed(0)
     backbone = benchmark.PVTv2('b0').eval()
     x = torch.randn(1, 3, 96, 128)
