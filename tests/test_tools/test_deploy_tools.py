@@ -1,6 +1,5 @@
-"""Inference, ONNX export and benchmark tools on real sample images."""
+"""Inference and ONNX export tools on real sample images."""
 import glob
-import json
 import os
 import os.path as osp
 import shutil
@@ -88,53 +87,3 @@ def test_onnx_export_and_verify_on_real_images(tmp_path, student_checkpoint):
                       '--output-file', str(onnx_file), '--shape', '160', '160', '--verify')
     assert onnx_file.exists()
     assert 'verify on 2 real images' in result.stdout and '(ok,' in result.stdout
-
-
-def test_benchmark_reference_formulation_gives_the_same_features():
-    """The ratio benchmark.py reports compares formulations of one function."""
-    from kdas.benchmarking import reference_formulation as benchmark
-    torch.manual_seed(0)
-    backbone = benchmark.PVTv2('b0').eval()
-    x = torch.randn(1, 3, 96, 128)
-    with torch.no_grad():
-        ours = backbone(x)
-        with benchmark.reference_formulation():
-            reference = backbone(x)
-        # the swap is undone on leaving the context
-        again = backbone(x)
-    assert benchmark.MixFFN.forward is not benchmark.reference_mlp
-    for a, r, g in zip(ours, reference, again):
-        torch.testing.assert_close(a, r, atol=1e-4, rtol=1e-4)
-        torch.testing.assert_close(g, a)
-
-
-def test_benchmark_reports_both_networks(tmp_path):
-    out = tmp_path / 'bench.json'
-    result = run_tool('tools/analysis_tools/benchmark.py',
-                      'configs/quickstart/kdas_pvtv2b0_sample.py', '--shape', '64', '64',
-                      '--batch', '2', '--repeats', '2', '--trials', '1', '--reference',
-                      '--profile', '--floor', '--out', str(out))
-    rows = json.loads(out.read_text())
-    floors = {r['network']: r for r in rows if 'floor' in r}
-    rows = [r for r in rows if 'floor' not in r]
-    networks = {r['network'] for r in rows}
-    assert networks == {'student', 'teacher'}
-    student = next(r for r in rows if r['network'] == 'student')
-    assert f'{student["params_M"]:.3f}' == '3.651' and student['gflops'] > 0
-    assert {r['runtime'] for r in rows} >= {
-        'PyTorch eager (kdas)', 'PyTorch eager (kdas, freed memory kept)',
-        'PyTorch eager (reference)', 'ONNX Runtime'
-    }
-    assert all(r['latency_ms'] > 0 and r['throughput_img_s'] > 0 for r in rows)
-    # the arithmetic floor: each network's FLOPs at the machine's matrix-product rates, which
-    # no measured latency beats (int8 arithmetic is the faster of the two)
-    assert set(floors) == networks
-    for r in rows:
-        floor = floors[r['network']]
-        assert floor['float32_floor_ms'] == pytest.approx(
-            r['gflops'] / floor['float32_peak_gops'] * 1e3)
-        assert floor['int8_floor_ms'] < floor['float32_floor_ms'] < r['latency_ms']
-    assert 'x reference' in result.stdout.split('arithmetic floor')[1]
-    # both profiles: PyTorch's operator table and ONNX Runtime's time per operator type
-    assert 'aten::' in result.stdout
-    assert 'ms of kernel time per run' in result.stdout and 'Conv' in result.stdout
