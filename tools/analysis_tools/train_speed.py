@@ -5,62 +5,27 @@
         [--teacher-checkpoint PATH | --random-teacher] [--cfg-options k=v ...]
 
 Runs MMEngine's runner on the config's training data for ``--warmup + --iters`` iterations
-(iteration-based, no validation, no checkpoints) and prints the median and mean time per
-iteration and the images per second, counting every scale of the multi-scale schedule as
-the public code counts an epoch (images of the batch, once). ``--random-teacher`` builds a
-KDAS run's teacher from random weights, saved to a temporary file: for timing only, said so
-in the output. ``--out FILE`` appends one JSON line.
+and prints the median and mean time per iteration and the images per second
+(kdas.benchmarking.training_speed). ``--random-teacher`` builds a distillation config's
+teacher from random weights: for timing only, said so in the output. ``--out FILE``
+appends one JSON line.
 """
 import argparse
 import json
+import os
 import os.path as osp
-import statistics
 import sys
 import tempfile
-import time
 
 from mmengine.config import DictAction
-from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
-from kdas.engine import mixed_precision_wrapper
+from kdas.benchmarking.training_speed import (iteration_times, save_random_teacher, speed_row,
+                                              timing_config)
 from kdas.utils.launch import DEVICES, load_run_config, select_device
+from kdas.utils.output_files import OutputError, describe_os_error, ensure_output_dir
 
 
-class IterTimer(Hook):
-    """Wall time of each training iteration (synchronised on the GPU)."""
-
-    def __init__(self, sink):
-        self.sink = sink
-        self._start = None
-
-    def _sync(self):
-        import torch
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-
-    def before_train_iter(self, runner, batch_idx, data_batch=None):
-        self._sync()
-        self._start = time.perf_counter()
-
-    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self._sync()
-        self.sink.append(time.perf_counter() - self._start)
-
-
-def random_teacher(cfg, folder):
-    import torch
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import MODELS
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    teacher = MODELS.build(cfg.model.teacher)
-    teacher.init_weights()
-    path = osp.join(folder, 'random_teacher_for_timing.pth')
-    torch.save(dict(state_dict=teacher.state_dict()), path)
-    return path
-
-
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Training images per second of a config')
     parser.add_argument('config')
     parser.add_argument('--iters', type=int, default=50)
@@ -77,56 +42,54 @@ def main(argv=None):
     parser.add_argument('--out', help='append a JSON line here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
+    if args.iters < 1 or args.warmup < 0:
+        parser.error('--iters must be at least 1 and --warmup at least 0')
+    return args
 
+
+def append_line(path: str, line: str) -> None:
+    try:
+        with open(path, 'a') as f:
+            f.write(line + '\n')
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as err:
+        raise OutputError(f'cannot append to {path}: {describe_os_error(err)}') from err
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        if args.out:
+            ensure_output_dir(osp.dirname(osp.abspath(args.out)))
+    except OutputError as err:
+        sys.exit(f'error: {err}')
     device = select_device(args.device)
-    work = tempfile.mkdtemp(prefix='kdas_speed_')
-    cfg = load_run_config(args.config, args.cfg_options, work)
-    total = args.warmup + args.iters
-    loader = cfg.train_dataloader
-    loader.update(sampler=dict(type='InfiniteSampler', shuffle=True),
-                  num_workers=args.workers, persistent_workers=args.workers > 0)
-    if args.batch:
-        loader.batch_size = args.batch
-    if args.size:
-        for t in loader.dataset.pipeline:
-            if t['type'] == 'Resize':
-                t['scale'] = (args.size, args.size)
-        segmentor = cfg.model
-        segmentor.train_base_size = args.size
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=total, val_interval=total + 1)
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=total + 1)
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=max(1, total // 5))
-    cfg.log_processor = dict(by_epoch=False)
-    cfg.auto_scale_lr = dict(enable=False)
-    if args.amp:
-        cfg.optim_wrapper = mixed_precision_wrapper(cfg.optim_wrapper, args.amp, device)
-    note = ''
-    if cfg.model.type == 'DistillationSegmentor':
+    with tempfile.TemporaryDirectory(prefix='kdas_speed_') as work:
+        cfg = load_run_config(args.config, args.cfg_options, work)
+        cfg = timing_config(cfg, args.warmup + args.iters, args.workers, device, args.batch,
+                            args.size, args.amp)
+        note = ''
+        distilled = cfg.model.type == 'DistillationSegmentor'
+        if (args.random_teacher or args.teacher_checkpoint) and not distilled:
+            sys.exit(f'error: {args.config} trains no teacher-student pair: '
+                     '--random-teacher / --teacher-checkpoint do not apply')
         if args.random_teacher:
-            cfg.model.teacher_checkpoint = random_teacher(cfg, work)
+            cfg.model.teacher_checkpoint = save_random_teacher(cfg, work)
             note = ' (random teacher: timing only)'
         elif args.teacher_checkpoint:
             cfg.model.teacher_checkpoint = args.teacher_checkpoint
-
-    times = []
-    runner = Runner.from_cfg(cfg)
-    runner.register_hook(IterTimer(times), priority='LOWEST')
-    runner.train()
-    measured = times[args.warmup:]
-    batch = loader.batch_size
-    median = statistics.median(measured)
-    rates = tuple(getattr(cfg.model, 'train_rates', (1.0, )))
-    row = dict(label=args.label or osp.basename(args.config), device=device,
-               precision=args.amp or 'fp32', batch=batch, scales=len(rates),
-               iters=len(measured), s_per_iter_median=median,
-               s_per_iter_mean=statistics.fmean(measured), images_per_s=batch / median)
-    print(f'{row["label"]}{note}: {device}, {row["precision"]}, batch {batch}, '
-          f'{len(rates)} scale(s): {median:.3f} s/iter (median of {len(measured)}), '
-          f'{row["images_per_s"]:.1f} images/s')
+        times = iteration_times(cfg)
+    row = speed_row(cfg, times, args.warmup, device, args.label or osp.basename(args.config),
+                    args.amp)
+    print(f'{row["label"]}{note}: {device}, {row["precision"]}, batch {row["batch"]}, '
+          f'{row["scales"]} scale(s): {row["s_per_iter_median"]:.3f} s/iter (median of '
+          f'{row["iters"]}), {row["images_per_s"]:.1f} images/s')
     if args.out:
-        with open(args.out, 'a') as f:
-            f.write(json.dumps(row) + '\n')
+        try:
+            append_line(args.out, json.dumps(row))
+        except OutputError as err:
+            sys.exit(f'error: {err}')
     return 0
 
 
