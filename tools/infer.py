@@ -17,7 +17,6 @@ OUTPUT pointed at a dataset folder loses no mask). Every file is written atomica
 write stops the tool with an error naming the file.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -27,22 +26,13 @@ from tqdm import tqdm
 
 from kdas.deploy.output_folder import check_output_folder, create_output_folder
 from kdas.deploy.segmenter import add_model_paths, open_segmenter, split_model_paths
-from kdas.datasets.polyp import IMAGE_EXTENSIONS, index_by_stem
+from kdas.utils.image_files import index_by_stem
 from kdas.datasets.transforms import binarize_polyp_mask
 from kdas.utils import keep_freed_memory, select_device
-from kdas.utils.image_files import ImageFileError, read_image
+from kdas.utils.image_files import ImageFileError, image_inputs, read_image
 from kdas.utils.output_files import write_image
 from kdas.visualization import draw_overlay
 from kdas.evaluation.protocol import dice
-
-
-def list_inputs(path):
-    if osp.isdir(path):
-        return [osp.join(path, f) for f in sorted(os.listdir(path))
-                if osp.splitext(f)[1].lower() in IMAGE_EXTENSIONS]
-    if osp.isfile(path):
-        return [path]
-    sys.exit(f'error: {path} is neither an image nor a folder')
 
 
 def read_ground_truth(path, shape):
@@ -78,16 +68,9 @@ def main(argv=None):
 
     if not onnx and not args.device.startswith('cuda:'):
         args.device = select_device(args.device)
-    images = list_inputs(args.input)
-    gt_index = {}
-    if args.gt_dir:
-        try:
-            gt_index = index_by_stem(args.gt_dir, 'ground-truth')
-        except (FileNotFoundError, ValueError) as err:
-            sys.exit(f'error: {err}')
-    if not images:
-        sys.exit(f'error: no images in {args.input}')
     try:
+        images = image_inputs(args.input)
+        gt_index = index_by_stem(args.gt_dir, 'ground-truth') if args.gt_dir else {}
         outputs = check_output_folder(args.output, images, args.gt_dir)
     except (OSError, ValueError) as err:
         sys.exit(f'error: {err}')
@@ -113,23 +96,22 @@ def main(argv=None):
             mask = prediction.prob.numpy() > args.threshold
         mask = mask.astype(np.uint8) * 255
         stem = osp.splitext(osp.basename(path))[0]
-        try:
-            write_image(outputs[stem]['mask'], mask, what='mask')
-        except OSError as err:
-            sys.exit(f'error: {err}')
-        gt = None
+        gt, gt_problem = None, None
         if stem in gt_index:
             try:
                 gt = read_ground_truth(osp.join(args.gt_dir, gt_index[stem]), mask.shape)
             except (OSError, ValueError) as err:
-                failed.append(path)
-                tqdm.write(f'{path}: mask written, overlay without ground truth: {err}')
+                gt_problem = err
         caption = '' if gt is None else f'Dice {dice(mask > 0, gt):.3f}'
         try:
+            write_image(outputs[stem]['mask'], mask, what='mask')
             write_image(outputs[stem]['overlay'], draw_overlay(image, mask > 0, gt,
                                                                caption=caption), what='overlay')
         except OSError as err:
             sys.exit(f'error: {err}')
+        if gt_problem is not None:
+            failed.append(path)
+            tqdm.write(f'{path}: mask written, overlay without ground truth: {gt_problem}')
     print(f'{len(images) - len(failed)} of {len(images)} images segmented into {args.output}')
     if failed:
         print(f'{len(failed)} failed: {", ".join(failed)}', file=sys.stderr)

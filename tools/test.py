@@ -20,6 +20,7 @@ from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
+from kdas.datasets.polyp import select_present_test_sets
 from kdas.utils import load_run_config, load_weights, prepare_cpu_distributed, select_device
 from kdas.utils.launch import DEVICES, finish_distributed
 from kdas.utils.output_files import OutputError, ensure_output_dir
@@ -55,26 +56,6 @@ def parse_args(argv=None):
     return args
 
 
-def select_available_test_sets(cfg, skip_missing: bool):
-    """Checks that every test set's folder exists; drops missing ones if asked."""
-    from mmseg.registry import DATASETS
-    dataset = cfg.test_dataloader.dataset
-    subsets = dataset.get('subsets') or getattr(DATASETS.get(dataset.type),
-                                                'DEFAULT_SUBSETS', None)
-    if not subsets:
-        return
-    root = dataset.get('data_root', '')
-    missing = [s for s in subsets if not osp.isdir(osp.join(root, s['folder']))]
-    if not missing:
-        return
-    names = ', '.join(f"{s['name']} ({osp.join(root, s['folder'])})" for s in missing)
-    if not skip_missing or len(missing) == len(subsets):
-        sys.exit(f'error: test set folders not found: {names}. Convert the data with '
-                 'tools/dataset_converters/polyp.py, or pass --skip-missing.')
-    print(f'warning: skipping test sets whose folders do not exist: {names}')
-    dataset.subsets = [dict(s) for s in subsets if s not in missing]
-
-
 class _NotTheMetricDump(logging.Filter):
     """MMEngine's LoggerHook logs every ``dataset/column`` value on one line after the
     table; it stays in the log file, not on the console."""
@@ -102,7 +83,12 @@ def main(argv=None):
     cfg.load_from = None
     if cfg.model.type == 'DistillationSegmentor':
         cfg.model.teacher_checkpoint = None  # the teacher plays no part in testing
-    select_available_test_sets(cfg, args.skip_missing)
+    try:
+        skipped = select_present_test_sets(cfg.test_dataloader.dataset, args.skip_missing)
+    except FileNotFoundError as err:
+        sys.exit(f'error: {err}')
+    if skipped:
+        print(f'warning: {skipped}')
     try:  # before anything is built: a bad output path fails in a second
         ensure_output_dir(cfg.work_dir, 'work dir')
         for folder, what in ((args.report, '--report folder'), (args.show_dir, '--show-dir')):

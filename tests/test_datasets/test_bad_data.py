@@ -13,8 +13,9 @@ from PIL import Image
 
 from kdas.datasets import (KvasirSEGDataset, LoadPolypAnnotation, LoadPolypImageFromFile,
                            binarize_polyp_mask)
+from kdas.datasets.public_layouts import output_mask
 from kdas.utils.image_files import ImageFileError
-from tests.conftest import SAMPLE, load_tool
+from tests.conftest import SAMPLE
 
 KVASIR = osp.join(SAMPLE, 'Kvasir-SEG')
 SAMPLE_IMAGES = sorted(glob.glob(osp.join(SAMPLE, '*', 'images', '*.jpg')))
@@ -67,8 +68,7 @@ def test_a_polyp_drawn_in_red_is_the_polyp(tmp_path, mode):
     assert expected.sum() > 0 and (expected == 0).sum() > 0
     np.testing.assert_array_equal(red, expected)
     # The dataset converter (Pillow, RGB) makes the same mask of the same file.
-    converter = load_tool('tools/dataset_converters/polyp.py')
-    converted = converter.binarize(np.asarray(Image.open(red_path)))
+    converted = output_mask(np.asarray(Image.open(red_path)))
     np.testing.assert_array_equal(converted // 255, expected)
 
 

@@ -9,7 +9,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import kdas  # noqa: F401
-from kdas.utils.official_format import convert_polyp_pvt
+from kdas.models.official_format import convert_polyp_pvt
 from kdas.utils.safe_checkpoint import safe_torch_load
 from tests.conftest import REPO, run_tool
 

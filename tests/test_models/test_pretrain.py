@@ -3,7 +3,7 @@ import os.path as osp
 import torch
 from mmengine.config import Config
 
-from kdas.utils.official_format import convert_pvt_v2
+from kdas.models.official_format import convert_pvt_v2
 from tests.conftest import REPO
 
 

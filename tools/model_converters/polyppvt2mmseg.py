@@ -9,7 +9,7 @@ list of them.
 import argparse
 import sys
 
-from kdas.utils.official_format import ARCH_NAMES, convert_file, convert_polyp_pvt
+from kdas.models.official_format import ARCH_NAMES, convert_file, convert_polyp_pvt
 
 
 def main(argv=None):

@@ -7,7 +7,7 @@ mmpretrain and ``configs/pvtv2_cls``) to a backbone checkpoint for
 import argparse
 import sys
 
-from kdas.utils.official_format import ARCH_NAMES, convert_file, convert_pvt_v2
+from kdas.models.official_format import ARCH_NAMES, convert_file, convert_pvt_v2
 
 
 def main(argv=None):

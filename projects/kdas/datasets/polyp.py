@@ -1,19 +1,17 @@
 """Polyp segmentation datasets: ``images/`` + ``masks/`` pairs matched by file stem."""
 import os.path as osp
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
-import mmengine
 from mmengine.runner import set_random_seed
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from ..utils.image_files import ImageFileError, check_complete_file, image_size
-from .seeded_sampler import SeededIndex
+from ..utils.image_files import ImageFileError, check_complete_file, image_size, index_by_stem
+from ..utils.random_state import SeededIndex
 
 # The PraNet train/test split of Kvasir-SEG and CVC-ClinicDB (file stems), shipped with the
 # package; tools/dataset_converters/polyp.py writes it into the data root.
 SPLIT_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'splits')
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
 # The merged training set and the five test sets of PraNet / Polyp-PVT / KDAS, as laid out
 # by tools/dataset_converters/polyp.py under one root.
@@ -28,28 +26,6 @@ TEST_SUBSETS = (
     dict(name='ETIS-LaribPolypDB', folder='ETIS-LaribPolypDB'),
     dict(name='CVC-300', folder='CVC-300'),
 )
-
-
-def by_stem(paths: Iterable[str], where: str) -> Dict[str, str]:
-    """stem -> path; two paths of one stem (``a.jpg``, ``a.png``) are an error naming
-    both, since whatever pairs or names files by stem could not tell them apart."""
-    index = {}
-    for path in paths:
-        stem = osp.splitext(osp.basename(path))[0]
-        if stem in index:
-            raise ValueError(f'{where}: {index[stem]} and {path} share the stem {stem!r}, '
-                             'so they cannot be told apart by it; rename one')
-        index[stem] = path
-    return index
-
-
-def index_by_stem(folder: str, what: str) -> dict:
-    """stem -> file name of every image-like file in ``folder`` (see :func:`by_stem`)."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'{what} folder {folder} does not exist')
-    names = [name for name in sorted(mmengine.list_dir_or_file(folder, list_dir=False))
-             if osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS]
-    return by_stem(names, f'{what} folder {folder}')
 
 
 def read_split(path: str) -> List[str]:
@@ -78,6 +54,67 @@ def pair_folder(folder: str, split: Optional[str], name: str) -> List[dict]:
         dict(img_path=osp.join(img_dir, images[s]), seg_map_path=osp.join(mask_dir, masks[s]),
              dataset_name=name) for s in stems
     ]
+
+
+def subset_path(data_root: str, path: Optional[str]) -> Optional[str]:
+    """A subset's ``folder`` or ``split`` under ``data_root`` (an absolute one as it is)."""
+    return None if path is None else osp.join(data_root, path)
+
+
+def read_subset(data_root: str, subset: dict) -> List[dict]:
+    """Image/mask pairs of one subset, ``dict(name=..., folder=..., split=None)``, of a
+    root (see :func:`pair_folder`)."""
+    return pair_folder(subset_path(data_root, subset['folder']),
+                       subset_path(data_root, subset.get('split')), subset['name'])
+
+
+def present_subsets(data_root: str, subsets: Sequence[dict]
+                    ) -> Tuple[List[dict], List[dict]]:
+    """(the subsets whose folder is under ``data_root``, those whose folder is not), in
+    their order. Whether a dataset of a root is there is decided here alone, by its
+    folder; what the folder holds is checked when it is read (:func:`read_subset`)."""
+    present, missing = [], []
+    for subset in subsets:
+        folder = subset_path(data_root, subset['folder'])
+        (present if osp.isdir(folder) else missing).append(subset)
+    return present, missing
+
+
+def subset_pairs(data_root: str, subsets: Sequence[dict] = TEST_SUBSETS,
+                 require: bool = False) -> Dict[str, List[dict]]:
+    """name -> image/mask pairs of each subset present under ``data_root`` (all of them
+    when ``require``)."""
+    present, missing = present_subsets(data_root, subsets)
+    if require and missing:
+        first = missing[0]
+        raise FileNotFoundError(
+            f'{first["name"]}: {subset_path(data_root, first["folder"])} does not exist')
+    if not present:
+        raise FileNotFoundError(f'none of {", ".join(s["folder"] for s in subsets)} is in '
+                                f'{data_root}')
+    return {subset['name']: read_subset(data_root, subset) for subset in present}
+
+
+def select_present_test_sets(dataset_cfg, skip_missing: bool) -> Optional[str]:
+    """Checks that the folder of every test set of a dataset config (its ``subsets``, or
+    its type's ``DEFAULT_SUBSETS``) exists. With ``skip_missing`` the missing ones are
+    dropped from ``dataset_cfg.subsets`` (unless none is left) and a warning naming them is
+    returned; otherwise, or when all are missing, ``FileNotFoundError`` names them. Returns
+    None when nothing is missing or the config has no subsets."""
+    subsets = dataset_cfg.get('subsets') or getattr(DATASETS.get(dataset_cfg.type),
+                                                    'DEFAULT_SUBSETS', None)
+    if not subsets:
+        return None
+    root = dataset_cfg.get('data_root', '')
+    present, missing = present_subsets(root, subsets)
+    if not missing:
+        return None
+    names = ', '.join(f"{s['name']} ({subset_path(root, s['folder'])})" for s in missing)
+    if not skip_missing or not present:
+        raise FileNotFoundError(f'test set folders not found: {names}. Convert the data with '
+                                'tools/dataset_converters/polyp.py, or pass --skip-missing.')
+    dataset_cfg.subsets = [dict(s) for s in present]
+    return f'skipping test sets whose folders do not exist: {names}'
 
 
 def pair_problem(pair: dict) -> Optional[str]:
@@ -153,25 +190,18 @@ class PolypDataset(BaseSegDataset):
         super().__init__(data_root=data_root, **kwargs)
 
     def __getitem__(self, idx):
-        # From EpochSeededSampler: the sample's augmentation draws from its own seed.
+        # e.g. from EpochSeededSampler: the sample's augmentation draws from its own seed.
         if isinstance(idx, SeededIndex):
             set_random_seed(idx.seed)
             idx = idx.index
         return super().__getitem__(idx)
 
-    def _root_path(self, path: Optional[str]) -> Optional[str]:
-        if path is None or osp.isabs(path):
-            return path
-        return osp.join(self.data_root, path)
-
     def load_data_list(self) -> List[dict]:
         if self.subsets:
-            pairs = []
-            for subset in self.subsets:
-                pairs += pair_folder(self._root_path(subset['folder']),
-                                     self._root_path(subset.get('split')), subset['name'])
+            pairs = [p for subset in self.subsets for p in read_subset(self.data_root, subset)]
         else:
-            pairs = pair_folder(self.data_root, self._root_path(self.split), self.dataset_name)
+            pairs = pair_folder(self.data_root, subset_path(self.data_root, self.split),
+                                self.dataset_name)
         validate_pairs(pairs)
         for pair in pairs:
             pair.update(label_map=self.label_map, reduce_zero_label=False, seg_fields=[])

@@ -8,17 +8,12 @@ every epoch carries the seed ``derive_seed(sampler seed, epoch, index)``, and
 augmentation of a sample depends only on the seed, the epoch and the sample, whatever the
 number of workers and however often training was stopped.
 """
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 from mmengine.dataset import DefaultSampler
 from mmseg.registry import DATA_SAMPLERS
 
-from ..utils.random_state import derive_seed
-
-
-class SeededIndex(NamedTuple):
-    index: int
-    seed: int
+from ..utils.random_state import SeededIndex, derive_seed
 
 
 @DATA_SAMPLERS.register_module()

@@ -5,26 +5,27 @@ from mmseg.registry import TRANSFORMS
 
 from ..utils.image_files import ImageFileError, decode_image
 
-# Channel of a 3- or 4-channel mask that is binarised: arrays decoded by OpenCV (and so by
-# mmcv's cv2 backend) are BGR / BGRA, and index 2 is red, the channel that
-# tools/dataset_converters/polyp.py (Pillow, RGB) uses as its first one.
-RED = 2
+# Index of the red channel of a 3- or 4-channel mask, the one that is binarised: arrays
+# decoded by OpenCV (and so by mmcv's cv2 backend) are BGR / BGRA, those decoded by
+# Pillow (the dataset converter) RGB / RGBA.
+RED = dict(BGR=2, RGB=0)
 
 
-def binarize_polyp_mask(mask: np.ndarray) -> np.ndarray:
+def binarize_polyp_mask(mask: np.ndarray, channel_order: str = 'BGR') -> np.ndarray:
     """0/1 label from a mask saved as 0/1, 0/255 (possibly JPEG-noisy) or 16-bit.
 
     The threshold is half the mask's value range: 0.5 for 0/1 masks, half the integer
     type's maximum otherwise.
 
-    Colour masks are expected in OpenCV's channel order, as ``cv2.imread(path,
-    cv2.IMREAD_UNCHANGED)`` and mmcv (backend ``cv2``, flag ``'unchanged'``) give them:
-    a 3- or 4-channel array is BGR or BGRA, and its red channel (index 2) is binarised,
-    so a polyp drawn in red, white or grey is the polyp, as the dataset converter, which
-    reads RGB, makes it. A 2-channel array (grey + alpha) uses its grey channel.
+    Colour masks are expected in OpenCV's channel order by default, as
+    ``cv2.imread(path, cv2.IMREAD_UNCHANGED)`` and mmcv (backend ``cv2``, flag
+    ``'unchanged'``) give them: a 3- or 4-channel array is BGR or BGRA, and its red
+    channel (index 2) is binarised, so a polyp drawn in red, white or grey is the polyp.
+    ``channel_order='RGB'`` takes arrays as Pillow decodes them (RGB or RGBA, red first),
+    as the dataset converter does. A 2-channel array (grey + alpha) uses its grey channel.
     """
     if mask.ndim == 3:
-        mask = mask[..., RED] if mask.shape[2] >= 3 else mask[..., 0]
+        mask = mask[..., RED[channel_order]] if mask.shape[2] >= 3 else mask[..., 0]
     if mask.max() <= 1:
         high = 1
     elif np.issubdtype(mask.dtype, np.integer):

@@ -4,35 +4,14 @@ The same columns as ``tools/test.py``: each image's probability map at its own s
 min-max normalised to 8 bits for the threshold-swept columns, and the deployed mask for
 Dice@0.5 / IoU@0.5. Used to accept or refuse a quantised graph against its float32 source.
 """
-import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional
 
 import cv2
 import numpy as np
 
-from ..datasets.polyp import TEST_SUBSETS, TRAIN_SUBSETS, pair_folder
+from ..datasets.polyp import TRAIN_SUBSETS, subset_pairs
 from ..datasets.transforms import binarize_polyp_mask
 from ..evaluation.protocol import aggregate, mask_overlap, score_image, to_8bit_prediction
-
-
-def subset_pairs(data_root: str, subsets: Sequence[dict] = TEST_SUBSETS,
-                 require: bool = False) -> Dict[str, List[dict]]:
-    """name -> image/mask pairs of each subset present under ``data_root`` (all of them
-    when ``require``)."""
-    found = {}
-    for subset in subsets:
-        folder = osp.join(data_root, subset['folder'])
-        if not osp.isdir(folder):
-            if require:
-                raise FileNotFoundError(f'{subset["name"]}: {folder} does not exist')
-            continue
-        split = subset.get('split')
-        found[subset['name']] = pair_folder(folder, split and osp.join(data_root, split),
-                                            subset['name'])
-    if not found:
-        raise FileNotFoundError(f'none of {", ".join(s["folder"] for s in subsets)} is in '
-                                f'{data_root}')
-    return found
 
 
 def calibration_images(data_root: str, count: int) -> List[str]:

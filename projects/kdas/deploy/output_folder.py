@@ -6,11 +6,11 @@ therefore claimed with a marker file on first use: masks are only written into a
 ``masks/`` folder that is empty or that an earlier run of the tool claimed, and no output
 file may be one of the inputs (real paths compared, symlinks and hard links included).
 """
-import os
 import os.path as osp
 from typing import Dict, Iterable, List, Optional
 
-from ..datasets.polyp import IMAGE_EXTENSIONS, by_stem
+from ..utils.image_files import by_stem
+from ..utils.image_files import image_file_names
 from ..utils.output_files import (InputFiles, OutputError, ensure_output_dir, same_file,
                                   write_text)
 
@@ -18,9 +18,7 @@ MARKER = '.kdas-infer-output'
 
 
 def _image_files(folder: str) -> List[str]:
-    if not osp.isdir(folder):
-        return []
-    return [n for n in os.listdir(folder) if osp.splitext(n)[1].lower() in IMAGE_EXTENSIONS]
+    return image_file_names(folder) if osp.isdir(folder) else []
 
 
 def create_output_folder(output: str) -> None:

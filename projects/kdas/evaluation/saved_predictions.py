@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..datasets.polyp import index_by_stem
+from ..utils.image_files import index_by_stem
 from .protocol import ImageScores, binarize_mask, score_image
 
 

@@ -1,13 +1,19 @@
-"""Reading image files strictly: a truncated or undecodable file is an error naming it.
+"""Image files: which files of a folder are images, and reading them strictly (a truncated
+or undecodable file is an error naming it).
 
 Depending on its build, OpenCV either refuses a JPEG cut short or decodes it without an
 error (libjpeg fills the missing rows with grey and prints a warning), so completeness is
 checked on the file's bytes: a JPEG must end with its end-of-image marker, a PNG with its
 ``IEND`` chunk.
 """
-from typing import Optional, Tuple
+import os
+import os.path as osp
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
+
+# What counts as an image (or mask) file in a folder, by extension in any case.
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 
 JPEG_START, JPEG_END = b'\xff\xd8', b'\xff\xd9'
 PNG_SIGNATURE, PNG_END = b'\x89PNG\r\n\x1a\n', b'IEND\xaeB`\x82'
@@ -18,6 +24,49 @@ TAIL_BYTES = 1 << 16
 
 class ImageFileError(OSError):
     """An image or mask file is missing, truncated or not an image; the message names it."""
+
+
+def image_file_names(folder: str) -> List[str]:
+    """Sorted names of the files (not sub-folders) in ``folder`` with an image extension.
+    A missing folder raises ``FileNotFoundError`` (``NotADirectoryError`` for a file), as
+    :func:`os.scandir` does; callers that accept one check first."""
+    with os.scandir(folder) as entries:
+        return sorted(entry.name for entry in entries if entry.is_file() and
+                      osp.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS)
+
+
+def by_stem(paths: Iterable[str], where: str) -> Dict[str, str]:
+    """stem -> path; two paths of one stem (``a.jpg``, ``a.png``) are an error naming
+    both, since whatever pairs or names files by stem could not tell them apart."""
+    index = {}
+    for path in paths:
+        stem = osp.splitext(osp.basename(path))[0]
+        if stem in index:
+            raise ValueError(f'{where}: {index[stem]} and {path} share the stem {stem!r}, '
+                             'so they cannot be told apart by it; rename one')
+        index[stem] = path
+    return index
+
+
+def index_by_stem(folder: str, what: str) -> dict:
+    """stem -> file name of every image-like file in ``folder`` (see :func:`by_stem`)."""
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'{what} folder {folder} does not exist')
+    return by_stem(image_file_names(folder), f'{what} folder {folder}')
+
+
+def image_inputs(path: str) -> List[str]:
+    """The images a command-line input names: the file ``path``, or the image files of the
+    folder ``path`` (see :func:`image_file_names`), as paths. ``FileNotFoundError`` when it
+    is neither, or a folder without images."""
+    if osp.isfile(path):
+        return [path]
+    if not osp.isdir(path):
+        raise FileNotFoundError(f'{path} is neither an image nor a folder')
+    paths = [osp.join(path, name) for name in image_file_names(path)]
+    if not paths:
+        raise FileNotFoundError(f'no images in {path}')
+    return paths
 
 
 def incompleteness(head: bytes, tail: bytes) -> Optional[str]:

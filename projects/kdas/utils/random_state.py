@@ -6,7 +6,17 @@ augmentations and other multi-scale choices than the uninterrupted run did from 
 Seeding from (seed, epoch, sample) and (seed, iteration) instead makes every draw a function
 of the position in training, so stopping and resuming changes nothing.
 """
+from typing import NamedTuple
+
 import numpy as np
+
+
+class SeededIndex(NamedTuple):
+    """A sample's index with the seed its augmentation draws from: what a sampler hands a
+    dataset so that the seed travels with the index into the data worker (the dataset
+    seeds the worker's generators with it before the pipeline runs)."""
+    index: int
+    seed: int
 
 
 def derive_seed(*keys: int) -> int:

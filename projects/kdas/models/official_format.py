@@ -1,15 +1,21 @@
 """Conversion of public PVTv2 (ImageNet) and Polyp-PVT / KDAS checkpoints to this project's
 key names, with strict checks: a checkpoint converts only if every key and shape matches
-the architecture it is converted for."""
+the architecture it is converted for (kept beside the models, whose key names and shapes
+it converts to)."""
 import re
+import sys
 from collections import OrderedDict
 from typing import Dict, Optional
 
+import torch
 from torch import Tensor
 
-from .checkpoint import describe_mismatch
+from ..utils.checkpoint import describe_mismatch, extract_state_dict
+from ..utils.safe_checkpoint import safe_torch_load
+from .backbones.pvt_v2 import ARCH_SETTINGS, PVTv2
+from .decode_heads import PolypPVTHead
 
-ARCH_NAMES = ('b0', 'b1', 'b2', 'b3', 'b4', 'b5')
+ARCH_NAMES = tuple(ARCH_SETTINGS)
 
 # Official Polyp-PVT decoder prefixes -> ours (the backbone keeps its names).
 POLYP_PVT_RENAMES = (
@@ -36,7 +42,6 @@ def strip_module_prefix(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
 
 def infer_pvt_arch(backbone_state: Dict[str, Tensor]) -> str:
     """The PVTv2 variant (b0..b5) of a backbone state dict without prefix."""
-    from ..models.backbones.pvt_v2 import ARCH_SETTINGS
     if 'patch_embed1.proj.weight' not in backbone_state:
         raise KeyError('not a PVTv2 state dict: patch_embed1.proj.weight is missing')
     width = backbone_state['patch_embed1.proj.weight'].shape[0]
@@ -52,12 +57,10 @@ def infer_pvt_arch(backbone_state: Dict[str, Tensor]) -> str:
 def expected_shapes(arch: str, with_head: bool) -> Dict[str, tuple]:
     """Key -> shape of our PVTv2 backbone (``with_head=False``, no prefix) or of a whole
     Polyp-PVT segmentor (``backbone.`` and ``decode_head.`` prefixes)."""
-    from ..models.backbones.pvt_v2 import PVTv2
     backbone = PVTv2(arch)
     shapes = {k: tuple(v.shape) for k, v in backbone.state_dict().items()}
     if not with_head:
         return shapes
-    from ..models.decode_heads import PolypPVTHead
     head = PolypPVTHead(in_channels=list(backbone.embed_dims), channels=32)
     shapes = {f'backbone.{k}': v for k, v in shapes.items()}
     shapes.update({f'decode_head.{k}': tuple(v.shape) for k, v in head.state_dict().items()})
@@ -114,12 +117,6 @@ def convert_file(src: str, dst: str, convert, arch: Optional[str] = None,
     ``dst`` (as ``dict(state_dict=..., meta=...)`` with ``keep_meta``, else the bare state
     dict that ``init_cfg=Pretrained`` reads). Returns an exit status; errors name the file
     and the keys, and nothing is written."""
-    import sys
-
-    import torch
-
-    from .checkpoint import extract_state_dict
-    from .safe_checkpoint import safe_torch_load
     try:
         converted = convert(extract_state_dict(safe_torch_load(src)), arch, source=src)
     except (OSError, RuntimeError, ValueError, KeyError) as err:
