@@ -1,4 +1,3 @@
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -43,15 +42,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
-
-
-def load_tool(path: str):
-    """Imports a script under ``tools/`` (not a package) as a module, for testing its parts."""
-    name = osp.splitext(osp.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_tool(*args, timeout=900, env=None, check=True):
