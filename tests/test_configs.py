@@ -39,7 +39,7 @@ def test_paper_configs_start_from_imagenet_and_scale_the_lr_with_the_global_batc
         assert cfg.optim_wrapper.optimizer.lr == 1e-4
 
 
-@pytest.mark.parametrize('folder', ['budget', 'quickstart'])
+@pytest.mark.parametrize('folder', ['budget', 'quickstart', 'students'])
 def test_cpu_configs_train_from_scratch_at_their_own_learning_rate(folder):
     for path in glob.glob(osp.join(REPO, 'configs', folder, '*.py')):
         cfg = load(path)

@@ -24,7 +24,7 @@ from mmengine.runner import Runner
 from kdas.engine import (NonFiniteWeightsError, TrainingDivergedError,
                          mixed_precision_wrapper)
 from kdas.engine.resume import configure_resume, resume_problem
-from kdas.engine.safeguards import install_safeguards, schedule_problems
+from kdas.engine.safeguards import install_safeguards, missing_weights, schedule_problems
 from kdas.utils.launch import (DEVICES, finish_distributed, load_run_config,
                                prepare_cpu_distributed, select_device)
 from kdas.utils.output_files import OutputError, ensure_output_dir
@@ -56,32 +56,14 @@ def parse_args(argv=None):
 
 
 def build_config(args):
-    cfg = load_run_config(args.config, args.cfg_options, args.work_dir, args.launcher)
+    try:
+        cfg = load_run_config(args.config, args.cfg_options, args.work_dir, args.launcher)
+    except (FileNotFoundError, KeyError, SyntaxError, TypeError, ValueError) as err:
+        sys.exit(f'error: config {args.config}: {err}')
     if args.amp:
         cfg.optim_wrapper = mixed_precision_wrapper(cfg.optim_wrapper, args.amp, args.device)
     install_safeguards(cfg)
     return cfg
-
-
-def missing_weights(cfg):
-    """What weight files the run needs but does not have, each with what to run."""
-    from kdas.models.backbones.pvt_v2 import pretrained_hint
-    from kdas.models.segmentors.distillation_segmentor import TEACHER_HINT
-    model, problems = cfg.model, []
-    backbones = [model.get('backbone')]
-    if model.type == 'DistillationSegmentor':
-        backbones = [model.student.get('backbone')]
-        teacher = model.get('teacher_checkpoint')
-        if not teacher:
-            problems.append(f'model.teacher_checkpoint is not set. {TEACHER_HINT}')
-        elif not os.path.isfile(teacher):
-            problems.append(f'teacher checkpoint {teacher} does not exist. {TEACHER_HINT}')
-    for backbone in backbones:
-        init = (backbone or {}).get('init_cfg') or {}
-        if init.get('type') == 'Pretrained' and not os.path.isfile(init.get('checkpoint', '')):
-            problems.append(f'backbone weights {init.get("checkpoint")} do not exist. '
-                            f'{pretrained_hint(str(backbone.get("arch", "b0")))}')
-    return problems
 
 
 def main(argv=None):

@@ -1,6 +1,10 @@
 """What every training run gets, whatever its config: atomic checkpoints, the divergence
-guard, and a schedule that trains something."""
+guard, a schedule that trains something, and the weight files it names."""
+import os.path as osp
 from typing import List
+
+from ..models.backbones.pvt_v2 import pretrained_hint
+from ..models.segmentors.distillation_segmentor import TEACHER_HINT
 
 SAFE_CHECKPOINT_HOOK = 'AtomicCheckpointHook'
 GUARD_HOOK = 'DivergenceGuardHook'
@@ -18,6 +22,31 @@ def schedule_problems(cfg) -> List[str]:
         low = 0 if key == 'val_begin' else 1
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             problems.append(f'train_cfg.{key}={value!r}: must be an integer >= {low}')
+    return problems
+
+
+def missing_weights(cfg) -> List[str]:
+    """What weight files the run needs but does not have, each with what to run."""
+    model, problems = cfg.model, []
+    backbones = [('model.backbone', model.get('backbone'))]
+    if model.type == 'DistillationSegmentor':
+        backbones = [('model.student.backbone', model.student.get('backbone'))]
+        teacher = model.get('teacher_checkpoint')
+        if not teacher:
+            problems.append(f'model.teacher_checkpoint is not set. {TEACHER_HINT}')
+        elif not osp.isfile(teacher):
+            problems.append(f'teacher checkpoint {teacher} does not exist. {TEACHER_HINT}')
+    for key, backbone in backbones:
+        backbone = backbone or {}
+        init = backbone.get('init_cfg') or {}
+        if init.get('type') == 'Pretrained' and not osp.isfile(init.get('checkpoint', '')):
+            if backbone.get('type') == 'PVTv2':
+                hint = pretrained_hint(str(backbone.get('arch', 'b0')))
+            else:
+                hint = ('Convert the ImageNet classifier with tools/model_converters/'
+                        'cnn2mmseg.py (configs/students/README.md); or train from scratch '
+                        f'with --cfg-options {key}.init_cfg=None')
+            problems.append(f'backbone weights {init.get("checkpoint")} do not exist. {hint}')
     return problems
 
 

@@ -1,21 +1,31 @@
 """Conversion of public PVTv2 (ImageNet) and Polyp-PVT / KDAS checkpoints to this project's
-key names, with strict checks: a checkpoint converts only if every key and shape matches
-the architecture it is converted for (kept beside the models, whose key names and shapes
-it converts to)."""
+key names, and of ImageNet CNN classifiers to the backbones of the CNN students, with strict
+checks: a checkpoint converts only if every key and shape matches the architecture it is
+converted for (kept beside the models, whose key names and shapes it converts to)."""
 import re
 import sys
 from collections import OrderedDict
 from typing import Dict, Optional
 
 import torch
+from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..utils.checkpoint import describe_mismatch, extract_state_dict
+from ..utils.output_files import OutputError, atomic_output, refuse_overwrite
 from ..utils.safe_checkpoint import safe_torch_load
 from .backbones.pvt_v2 import ARCH_SETTINGS, PVTv2
 from .decode_heads import PolypPVTHead
 
 ARCH_NAMES = tuple(ARCH_SETTINGS)
+# The CNN students' backbones (configs/_base_/models/students/), as MMSegmentation builds them.
+CNN_BACKBONES = {
+    'resnet18_v1c': dict(type='ResNetV1c', depth=18),
+    'mobilenet_v2': dict(type='MobileNetV2', widen_factor=1.0, out_indices=(1, 2, 4, 6)),
+}
+# A classifier's keys that no segmentation backbone has: ResNet's fc, MMPretrain's head, and
+# MMPretrain MobileNetV2's last 1x1 convolution to 1280 channels (absent in MMSegmentation's).
+CLASSIFIER_PREFIXES = ('fc.', 'head.', 'conv2.')
 
 # Official Polyp-PVT decoder prefixes -> ours (the backbone keeps its names).
 POLYP_PVT_RENAMES = (
@@ -111,6 +121,26 @@ def convert_polyp_pvt(state_dict: Dict[str, Tensor], arch: Optional[str] = None,
     return converted
 
 
+def convert_cnn_backbone(state_dict: Dict[str, Tensor], arch: str,
+                         source: str = 'checkpoint') -> Dict[str, Tensor]:
+    """An ImageNet classifier of ``arch`` (a key of CNN_BACKBONES: MMSegmentation's
+    ``open-mmlab://resnet18_v1c``, or MMPretrain's MobileNetV2 with its ``backbone.`` keys)
+    -> the backbone's state dict for ``init_cfg=dict(type='Pretrained')``: the backbone's
+    keys, without the classifier's."""
+    if arch not in CNN_BACKBONES:
+        raise ValueError(f'{source}: unknown CNN backbone {arch!r}; one of '
+                         f'{", ".join(CNN_BACKBONES)}')
+    state = strip_module_prefix(state_dict)
+    if any(k.startswith('backbone.') for k in state):
+        state = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+    converted = OrderedDict((k, v) for k, v in state.items()
+                            if not k.startswith(CLASSIFIER_PREFIXES))
+    backbone = MODELS.build(CNN_BACKBONES[arch])
+    _check(converted, {k: tuple(v.shape) for k, v in backbone.state_dict().items()},
+           f'{source} ({arch})')
+    return converted
+
+
 def convert_file(src: str, dst: str, convert, arch: Optional[str] = None,
                  keep_meta: bool = True) -> int:
     """Command-line body of the converters: load ``src`` safely, ``convert`` it, save to
@@ -118,11 +148,13 @@ def convert_file(src: str, dst: str, convert, arch: Optional[str] = None,
     dict that ``init_cfg=Pretrained`` reads). Returns an exit status; errors name the file
     and the keys, and nothing is written."""
     try:
+        refuse_overwrite(dst, [src], 'output')
         converted = convert(extract_state_dict(safe_torch_load(src)), arch, source=src)
-    except (OSError, RuntimeError, ValueError, KeyError) as err:
+        with atomic_output(dst, 'converted checkpoint') as tmp:
+            torch.save(dict(state_dict=converted, meta=dict(converted_from=src)) if keep_meta
+                       else converted, tmp)
+    except (OSError, RuntimeError, ValueError, KeyError, OutputError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    torch.save(dict(state_dict=converted, meta=dict(converted_from=src)) if keep_meta else
-               converted, dst)
     print(f'converted {len(converted)} tensors from {src} to {dst}')
     return 0

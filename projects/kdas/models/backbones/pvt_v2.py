@@ -248,6 +248,9 @@ class PVTv2(BaseModule):
             cursor += depth
             prev_dim = dim
 
+    # its init_weights loads a Pretrained init_cfg strictly itself, with a conversion hint
+    loads_pretrained_strictly = True
+
     def init_weights(self):
         init_cfg = self.init_cfg
         if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':

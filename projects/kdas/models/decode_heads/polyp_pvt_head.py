@@ -12,6 +12,29 @@ from torch import Tensor
 from .polyp_pvt_modules import CFM, CIM, SAM, conv_bn, resize_as
 
 
+def check_pyramid(features, in_channels) -> None:
+    """Raises ``ValueError`` unless ``features`` are four maps of ``in_channels`` channels,
+    each half the size of the one before (strides 4, 8, 16 and 32). The head resizes every
+    map to the one it is combined with, so a backbone of other strides would train without
+    an error, only worse; a wrong channel count would fail deep inside a convolution."""
+    shapes = ', '.join('x'.join(str(d) for d in f.shape[1:]) for f in features)
+    if len(features) != 4:
+        raise ValueError(f'PolypPVTHead takes four backbone levels, got {len(features)} '
+                         f'({shapes}): check the backbone\'s out_indices')
+    channels = [f.shape[1] for f in features]
+    if channels != list(in_channels):
+        raise ValueError(f'model.decode_head.in_channels is {list(in_channels)} but the '
+                         f'backbone gives {channels} channels (C x H x W: {shapes}); set '
+                         f'in_channels to {channels}')
+    for i in range(1, 4):
+        for dim in (-2, -1):
+            if abs(2 * features[i].shape[dim] - features[i - 1].shape[dim]) > 1:
+                raise ValueError(f'backbone level {i + 1} is not half the size of level {i} '
+                                 f'(C x H x W: {shapes}): PolypPVTHead needs strides 4, 8, '
+                                 '16 and 32; check the backbone\'s strides, dilations and '
+                                 'out_indices')
+
+
 @MODELS.register_module()
 class PolypPVTHead(BaseDecodeHead):
     """Decoder of Polyp-PVT (Dong et al., 2021).
@@ -53,7 +76,9 @@ class PolypPVTHead(BaseDecodeHead):
         self.out_sam = nn.Conv2d(channels, 1, 1)
 
     def forward(self, inputs) -> Tuple[Tensor, Tensor]:
-        x4, x8, x16, x32 = self._transform_inputs(inputs)
+        features = self._transform_inputs(inputs)
+        check_pyramid(features, self.in_channels)
+        x4, x8, x16, x32 = features
         cfm_feature = self.cfm(self.translate4(x32), self.translate3(x16), self.translate2(x8))
         cim_feature = resize_as(self.cim(x4), cfm_feature)
         sam_feature = self.sam(cfm_feature, cim_feature)

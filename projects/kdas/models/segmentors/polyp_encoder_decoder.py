@@ -1,6 +1,7 @@
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 
+from ...utils.checkpoint import load_weights
 from .multi_scale_train import MultiScaleTrainMixin
 
 
@@ -15,6 +16,10 @@ class PolypEncoderDecoder(MultiScaleTrainMixin, EncoderDecoder):
         train_label_resize (str): ``'nearest'`` (hard masks) or ``'bilinear'`` (the public
             code's soft masks) when a batch is rescaled.
         **kwargs: ``EncoderDecoder`` arguments.
+
+    A backbone's ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...)`` loads
+    strictly, whatever the backbone (MMSegmentation's ResNet and MobileNetV2 included):
+    every key and shape must match, or the error names what does not.
     """
 
     def __init__(self, *args, train_rates=(1.0, ), train_base_size=352,
@@ -23,3 +28,21 @@ class PolypEncoderDecoder(MultiScaleTrainMixin, EncoderDecoder):
         self.train_rates = tuple(train_rates)
         self.train_base_size = train_base_size
         self.train_label_resize = train_label_resize
+
+    def init_weights(self):
+        # MMEngine's Pretrained initialiser loads with strict=False: ImageNet weights of
+        # another network would leave most of the backbone at random after a warning.
+        pretrained = self.backbone.init_cfg
+        strict = (isinstance(pretrained, dict) and pretrained.get('type') == 'Pretrained'
+                  and not getattr(self.backbone, 'loads_pretrained_strictly', False))
+        if strict:
+            self.backbone.init_cfg = None
+        try:
+            super().init_weights()
+        finally:
+            if strict:
+                self.backbone.init_cfg = pretrained
+        if strict:
+            load_weights(self.backbone, pretrained['checkpoint'],
+                         what=f'{type(self.backbone).__name__} backbone',
+                         prefix=pretrained.get('prefix'))

@@ -1,0 +1,10 @@
+# configs/budget/kdas_pvtv2b0_budget.py with the MobileNetV2 student in place of PVTv2-B0:
+# KDAS as the paper defines it (L_AT + L_SGM, alpha 0.3, tau 2), from the PVTv2-B2 teacher,
+# 12 epochs, 160 px. The distiller, the teacher and the schedule are that config's; only the
+# student's backbone and its head's in_channels differ.
+# tools/train.py needs the teacher: --cfg-options model.teacher_checkpoint=PATH.
+_base_ = ['../budget/kdas_pvtv2b0_budget.py', '../_base_/models/students/mobilenetv2.py']
+model = dict(
+    student=dict(
+        backbone=dict(_base_.student_backbone, _delete_=True),
+        decode_head=dict(in_channels=_base_.student_in_channels)))
