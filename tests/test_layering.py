@@ -27,8 +27,8 @@ def imported_subpackages(path, parts):
             if node.level:
                 base = package[:len(package) - (node.level - 1)]
                 target = base + (node.module.split('.') if node.module else [])
-                targets = [target] if len(target) > 1 else [base + [a.name] for a in
-                                                             node.names]
+                targets = [target] if len(target) > 1 else \
+                    [base + [a.name] for a in node.names]
             elif node.module and node.module.split('.')[0] == 'kdas':
                 targets = [node.module.split('.')]
             else:

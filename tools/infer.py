@@ -24,24 +24,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from kdas.datasets.transforms import read_polyp_mask
 from kdas.deploy.output_folder import check_output_folder, create_output_folder
 from kdas.deploy.segmenter import add_model_paths, open_segmenter, split_model_paths
-from kdas.utils.image_files import index_by_stem
-from kdas.datasets.transforms import binarize_polyp_mask
+from kdas.evaluation.protocol import dice
 from kdas.utils import keep_freed_memory, select_device
-from kdas.utils.image_files import ImageFileError, image_inputs, read_image
+from kdas.utils.image_files import ImageFileError, image_inputs, index_by_stem, read_image
 from kdas.utils.output_files import write_image
 from kdas.visualization import draw_overlay
-from kdas.evaluation.protocol import dice
-
-
-def read_ground_truth(path, shape):
-    """A ground-truth mask, binarised, checked against its image's size."""
-    mask = read_image(path, flag='unchanged', what='ground-truth mask')
-    if mask.shape[:2] != shape:
-        raise ValueError(f'ground-truth mask {path} is {mask.shape[1]}x{mask.shape[0]}, its '
-                         f'image {shape[1]}x{shape[0]}')
-    return binarize_polyp_mask(mask).astype(bool)
 
 
 def main(argv=None):
@@ -99,7 +89,7 @@ def main(argv=None):
         gt, gt_problem = None, None
         if stem in gt_index:
             try:
-                gt = read_ground_truth(osp.join(args.gt_dir, gt_index[stem]), mask.shape)
+                gt = read_polyp_mask(osp.join(args.gt_dir, gt_index[stem]), mask.shape)
             except (OSError, ValueError) as err:
                 gt_problem = err
         caption = '' if gt is None else f'Dice {dice(mask > 0, gt):.3f}'

@@ -23,7 +23,6 @@ the run the same way. Whatever stops it, the frames written before stay a playab
 (the error says so when a full disk kept some of them out).
 """
 import argparse
-import os.path as osp
 import signal
 import sys
 import threading
@@ -31,11 +30,10 @@ import threading
 import torch
 
 from kdas.deploy.segmenter import add_model_paths, open_segmenter, split_model_paths
-from kdas.deploy.video import (MASK_NAME, STOPPED_BY, Terminated, VideoSink, VideoSource,
-                               paced, segment_stream)
+from kdas.deploy.video import (STOPPED_BY, Terminated, VideoSink, VideoSource, paced,
+                               segment_stream)
+from kdas.deploy.video_outputs import check_video_outputs
 from kdas.utils import keep_freed_memory, select_device
-from kdas.utils.output_files import (OutputError, ensure_output_dir, refuse_overwrite,
-                                     same_file)
 
 
 def parse_args(argv=None):
@@ -53,31 +51,6 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     split_model_paths(parser, args)
     return args
-
-
-def check_outputs(args, live: bool):
-    """Refuses output paths that would overwrite the input or cannot be written; run before
-    the model is loaded, so that a wrong path fails at once."""
-    inputs = [] if live else [args.input]
-    refuse_overwrite(args.output, inputs, 'OUTPUT')
-    ensure_output_dir(osp.dirname(osp.abspath(args.output)), 'folder of OUTPUT',
-                      create=False)
-    if not args.masks_dir:
-        return
-    if same_file(args.masks_dir, args.output):
-        raise OutputError(f'--masks-dir {args.masks_dir} is OUTPUT; give a folder of its own')
-    for source in inputs:
-        if same_file(args.masks_dir, source):
-            raise OutputError(f'--masks-dir {args.masks_dir} is the input video {source}')
-        # the entry the user gave and the file it leads to: a mask would replace either
-        for entry in {osp.abspath(source), osp.realpath(source)}:
-            folder, name = osp.split(entry)
-            if MASK_NAME.fullmatch(name) and osp.isdir(args.masks_dir) and \
-                    same_file(folder, args.masks_dir):
-                raise OutputError(f'--masks-dir {args.masks_dir} holds the input {source}, '
-                                  'which a frame\'s mask would overwrite; choose another '
-                                  'folder')
-    ensure_output_dir(args.masks_dir, 'masks folder', create=False)
 
 
 def _terminate(signum, frame):
@@ -121,7 +94,7 @@ def prepare(args):
         keep_freed_memory()
     try:
         source = VideoSource(args.input)
-        check_outputs(args, source.live)
+        check_video_outputs(args.output, args.masks_dir, args.input, source.live)
         sink = VideoSink(args.output, source.fps or 30., args.fourcc)
         segmenter = open_segmenter(args.model, args.checkpoint, args.device, args.threads)
     except (FileNotFoundError, OSError, RuntimeError, ValueError) as err:

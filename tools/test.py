@@ -11,7 +11,6 @@ and written, every column, to the work dir as polyp_metrics.json / .csv / .md. A
 student's config and with the KDAS config alike.
 """
 import argparse
-import logging
 import os
 import os.path as osp
 import sys
@@ -23,6 +22,7 @@ from mmengine.runner import Runner
 from kdas.datasets.polyp import select_present_test_sets
 from kdas.utils import load_run_config, load_weights, prepare_cpu_distributed, select_device
 from kdas.utils.launch import DEVICES, finish_distributed
+from kdas.utils.logs import keep_metric_dump_off_the_console
 from kdas.utils.output_files import OutputError, ensure_output_dir
 
 
@@ -56,26 +56,13 @@ def parse_args(argv=None):
     return args
 
 
-class _NotTheMetricDump(logging.Filter):
-    """MMEngine's LoggerHook logs every ``dataset/column`` value on one line after the
-    table; it stays in the log file, not on the console."""
-
-    def filter(self, record):
-        message = record.getMessage()
-        return not (message.startswith(('Epoch(test)', 'Iter(test)')) and
-                    '/meanDic' in message)
-
-
-def keep_metric_dump_off_the_console(logger):
-    for handler in logger.handlers:
-        if type(handler) is logging.StreamHandler:  # the console, not the FileHandler
-            handler.addFilter(_NotTheMetricDump())
-
-
 def main(argv=None):
     args = parse_args(argv)
     select_device(args.device)
-    cfg = load_run_config(args.config, args.cfg_options, args.work_dir, args.launcher)
+    try:
+        cfg = load_run_config(args.config, args.cfg_options, args.work_dir, args.launcher)
+    except (FileNotFoundError, KeyError, SyntaxError, TypeError, ValueError) as err:
+        sys.exit(f'error: config {args.config}: {err}')
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint {args.checkpoint} does not exist')
     # Not cfg.load_from: MMEngine loads that with strict=False, so a checkpoint of another

@@ -160,3 +160,27 @@ def test_a_seeded_index_fixes_the_augmentation_whatever_ran_before():
     unseeded = [image(5, n) for n in (1, 9, 4, 2)]
     assert any(not torch.equal(unseeded[0], u) for u in unseeded[1:])
     assert image(SeededIndex(5, 11), 1).shape == unseeded[0].shape
+
+
+def test_two_files_of_one_stem_skip_that_stem_only(tmp_path):
+    """A stem with two files (a.jpg, a.png) cannot be paired: it is a named problem, and
+    --skip-invalid still converts every other pair of that dataset."""
+    raw = tmp_path / 'raw' / 'Kvasir-SEG'
+    (raw / 'images').mkdir(parents=True)
+    (raw / 'masks').mkdir()
+    src = osp.join(SAMPLE, 'Kvasir-SEG')
+    names = sorted(os.listdir(osp.join(src, 'images')))[:4]
+    for name in names:
+        shutil.copy(osp.join(src, 'images', name), raw / 'images' / name)
+        stem = osp.splitext(name)[0]
+        shutil.copy(osp.join(src, 'masks', stem + '.png'), raw / 'masks' / (stem + '.png'))
+    twice = osp.splitext(names[0])[0]
+    cv2.imwrite(str(raw / 'images' / f'{twice}.png'), cv2.imread(str(raw / 'images' / names[0])))
+    out = tmp_path / 'out'
+    refused = run_tool('tools/dataset_converters/polyp.py', str(tmp_path / 'raw'), str(out),
+                       '--partial', check=False)
+    assert refused.returncode == 1 and f"share the stem '{twice}'" in refused.stderr
+    assert 'has no image' not in refused.stderr  # its mask is not reported a second time
+    run_tool('tools/dataset_converters/polyp.py', str(tmp_path / 'raw'), str(out), '--partial',
+             '--skip-invalid')
+    assert sorted(os.listdir(out / 'Kvasir-SEG' / 'images')) == names[1:]

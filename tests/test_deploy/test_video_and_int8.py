@@ -17,6 +17,7 @@ import numpy as np
 import onnx
 import pytest
 
+from kdas.deploy.quantize import TRANSFORMER_OPS
 from kdas.deploy.segmenter import OnnxSegmenter
 from kdas.deploy.video import VideoSink, VideoSource, paced, segment_stream
 from kdas.evaluation.protocol import mask_overlap
@@ -191,6 +192,9 @@ def test_int8_graph_is_verified_against_float32_and_test_tool(tmp_path, trained,
     assert len(int8_weights) >= 40  # every Conv and Gemm weight
     meta = {p.key: p.value for p in graph.metadata_props}
     assert 'kdas.mean' in meta and 'int8' in meta['kdas.quantization']
+    # a transformer: only the operators with weights (LayerNorm and GELU have no int8 kernels)
+    assert f'ops {",".join(TRANSFORMER_OPS)},' in meta['kdas.quantization'] + ','
+    assert f': {", ".join(TRANSFORMER_OPS)} in int8' in result.stdout
 
     rows = {}
     for line in result.stdout.splitlines():

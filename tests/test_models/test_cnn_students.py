@@ -35,7 +35,10 @@ DISTILLERS = {
     'pixelkd': ('distill.loss_pixel_kd', ),
     'cwd': ('distill.loss_cwd', ),
 }
-CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'students', '*.py')))
+ALL_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'students', '*.py')))
+# polyppvt_mobilenetv2-lr1e-3_budget.py: a variant of one config (its own test below)
+CONFIGS = [p for p in ALL_CONFIGS if '-' not in osp.basename(p).split('_')[1]]
+VARIANTS = [p for p in ALL_CONFIGS if p not in CONFIGS]
 # Variables of the student pieces (configs/_base_/models/students/), not in budget configs.
 PIECE_KEYS = ('student_backbone', 'student_in_channels', 'imagenet_resnet18',
               'imagenet_mobilenetv2')
@@ -378,3 +381,27 @@ def test_train_names_the_cnn_converter_when_imagenet_weights_are_missing(tmp_pat
                              'Convert the ImageNet classifier with tools/model_converters/'
                              'cnn2mmseg.py') and 'model.student.backbone.init_cfg=None' in ln
                for ln in lines)
+
+
+@pytest.mark.parametrize('path', VARIANTS, ids=osp.basename)
+def test_a_variant_differs_from_its_config_in_its_learning_rate_only(path):
+    method, student, _ = osp.basename(path).split('_')
+    base, _, variant = student.partition('-')
+    assert variant.startswith('lr')
+    mine = load(path).to_dict()
+    theirs = load(f'configs/students/{method}_{base}_budget.py').to_dict()
+    lr = float(variant[2:])
+    assert mine['optim_wrapper']['optimizer']['lr'] == lr != \
+        theirs['optim_wrapper']['optimizer']['lr']
+    mine['optim_wrapper']['optimizer']['lr'] = theirs['optim_wrapper']['optimizer']['lr']
+    assert mine == theirs
+
+
+def test_a_backbone_of_three_or_five_levels_is_refused_by_name():
+    cfg = load('configs/students/polyppvt_mobilenetv2_budget.py').model
+    for out_indices in ((2, 4, 6), (0, 1, 2, 4, 6)):
+        cfg.backbone.out_indices = out_indices
+        model = MODELS.build(cfg).eval()
+        with pytest.raises(ValueError, match=f'four backbone levels, got {len(out_indices)}'):
+            with torch.no_grad():
+                model.decode_head(model.extract_feat(torch.randn(1, 3, 64, 64)))

@@ -2,7 +2,7 @@
 threshold-by-threshold evaluation written like the reference code (a full pass over the
 image for each of the 256 thresholds), on the Kvasir test masks with synthetic 8-bit soft
 predictions (kdas.benchmarking.metric_speed). Both run in this process, on the same images,
-and must agree.
+and must agree: exit status 1 when they do not.
 
     python tools/analysis_tools/benchmark_metric.py ../shared/data/polyp [--reference-images 5]
 """
@@ -17,6 +17,9 @@ from kdas.benchmarking.metric_speed import (compare_metric_speed, format_metric_
                                             synthetic_prediction)
 from kdas.datasets.polyp import read_split
 from kdas.evaluation.protocol import binarize_mask
+
+# float64 rounding apart, both compute the same scores
+AGREEMENT = 1e-6
 
 
 def main():
@@ -40,6 +43,9 @@ def main():
         pairs.append((synthetic_prediction(mask, rng), mask))
     result = compare_metric_speed(pairs, args.reference_images)
     print(format_metric_speed(result, [g.size for _, g in pairs]))
+    if result['largest_difference'] > AGREEMENT:
+        sys.exit(f'error: the two evaluations differ by {result["largest_difference"]:.1e} '
+                 f'(more than {AGREEMENT:g}): one of them is wrong')
 
 
 if __name__ == '__main__':

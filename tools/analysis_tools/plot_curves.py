@@ -37,7 +37,10 @@ def main(argv=None):
         for key, (x, y) in {**losses, **metrics}.items():
             last = f'{y[-1]:.4f} at iteration {x[-1]}' if y else 'no points'
             print(f'{label}: {key}: {len(y)} points, last {last}')
-    plot(runs, args.out)
+    try:
+        plot(runs, args.out)
+    except (OSError, ValueError) as err:
+        sys.exit(f'error: {err}')
     print(f'written to {args.out}')
     return 0
 

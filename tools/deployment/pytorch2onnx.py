@@ -13,49 +13,16 @@ adaptive pooling. ``--verify`` runs ONNX Runtime on real images (the embedded sa
 default) at batch 1 and 2 and fails unless it matches PyTorch within 1e-4.
 """
 import argparse
-import glob
 import os.path as osp
 import sys
 
-import cv2
-import numpy as np
-import torch
-
 from kdas.apis import DeployModel, export_onnx, load_segmenter
+from kdas.deploy.export import preprocess_images, verify_onnx
+from kdas.utils.image_files import image_file_names
 from kdas.utils.output_files import ensure_output_dir, refuse_overwrite
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_IMAGES = osp.join(REPO, 'data', 'polyp_sample', 'Kvasir-SEG', 'images')
-
-
-def preprocess(paths, shape, data_preprocessor):
-    """Images resized to ``shape`` and normalised as the model's data preprocessor does."""
-    mean = data_preprocessor.mean.view(1, 3, 1, 1)
-    std = data_preprocessor.std.view(1, 3, 1, 1)
-    batch = []
-    for path in paths:
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
-        if img is None:
-            raise OSError(f'cannot read {path}')
-        img = cv2.resize(img, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-        if data_preprocessor.channel_conversion:
-            img = img[..., ::-1]
-        batch.append(torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float())
-    return (torch.stack(batch) - mean) / std
-
-
-def verify(model, output_file, inputs, tolerance=1e-4):
-    import onnxruntime as ort
-    session = ort.InferenceSession(output_file, providers=['CPUExecutionProvider'])
-    worst = 0.
-    for batch in (inputs[:1], inputs[:2]):
-        with torch.no_grad():
-            expected = model(batch)[0].numpy()
-        got = session.run(['prob'], {'input': batch.numpy()})[0]
-        if got.shape != expected.shape:
-            raise AssertionError(f'ONNX output {got.shape} != PyTorch {expected.shape}')
-        worst = max(worst, float(np.abs(got - expected).max()))
-    return worst, worst <= tolerance
 
 
 def main(argv=None):
@@ -82,11 +49,21 @@ def main(argv=None):
     print(f'exported {args.output_file} (input B x 3 x {args.shape[0]} x {args.shape[1]}, '
           'dynamic batch)')
     if args.verify:
-        paths = sorted(glob.glob(osp.join(args.verify_images, '*')))[:2]
-        if len(paths) < 2:
+        try:
+            names = image_file_names(args.verify_images)[:2]
+        except OSError as err:
+            sys.exit(f'error: --verify-images {args.verify_images}: {err}')
+        if len(names) < 2:
             sys.exit(f'error: --verify needs two images in {args.verify_images}')
-        inputs = preprocess(paths, args.shape, segmentor.data_preprocessor)
-        worst, ok = verify(model, args.output_file, inputs)
+        paths = [osp.join(args.verify_images, name) for name in names]
+        try:
+            inputs = preprocess_images(paths, args.shape, segmentor.data_preprocessor)
+        except OSError as err:
+            sys.exit(f'error: {err}')
+        try:
+            worst, ok = verify_onnx(model, args.output_file, inputs)
+        except RuntimeError as err:
+            sys.exit(f'error: {err}')
         print(f'verify on {len(paths)} real images: max |ONNX Runtime - PyTorch| = {worst:.2e} '
               f'({"ok" if ok else "FAILED"}, tolerance 1e-4)')
         if not ok:

@@ -6,9 +6,11 @@
 
 Calibrates activation ranges on ``--calib-count`` images spread over the *training* split
 of ``--calib-data`` (a data root as ``tools/dataset_converters/polyp.py`` lays it out),
-then quantises Conv and Gemm (per-channel int8 weights, uint8 activations, QDQ). The
-graph keeps its inputs, outputs and metadata: ``tools/infer.py``, ``tools/infer_video.py``
-and ``benchmark.py --onnx`` take it as they take the float32 graph.
+then quantises the network (per-channel int8 weights, uint8 activations, QDQ): Conv and
+Gemm in a transformer, also Relu, Clip, Add and MaxPool in a convolutional network
+(kdas.deploy.quantize says which operators stay in float32 and why). The
+graph keeps its inputs, outputs and metadata: ``tools/infer.py`` and ``tools/infer_video.py``
+take it as they take the float32 graph.
 
 ``--verify-data ROOT`` then scores both graphs on every test set under ROOT with the
 project's protocol and prints mDice, Dice@0.5 and MAE of each, and the Dice of the int8
@@ -20,31 +22,13 @@ import os.path as osp
 import sys
 import time
 
-from kdas.deploy.evaluate import calibration_images, evaluate_segmenters
-from kdas.deploy.quantize import QUANTISED_OPS, quantize_int8
+from kdas.deploy.evaluate import calibration_images, evaluate_segmenters, verification_report
+from kdas.deploy.quantize import quantize_int8
 from kdas.deploy.segmenter import OnnxSegmenter
 from kdas.utils.output_files import OutputError, ensure_output_dir, refuse_overwrite
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SAMPLE = osp.join(REPO, 'data', 'polyp_sample')
-
-
-def print_verification(scores, agreement, tolerance):
-    names = list(scores)
-    ok = True
-    print(f'{"test set":16} {"graph":8} {"mDice":>7} {"Dice@0.5":>8} {"MAE":>7} '
-          f'{"mask Dice vs " + names[0]:>20}')
-    for dataset in scores[names[0]]:
-        for name in names:
-            s = scores[name][dataset]
-            print(f'{dataset:16} {name:8} {s["meanDic"]:7.4f} {s["Dice@0.5"]:8.4f} '
-                  f'{s["mae"]:7.4f} {agreement[name][dataset]:20.4f}')
-        gap = scores[names[0]][dataset]['meanDic'] - scores[names[1]][dataset]['meanDic']
-        within = abs(gap) <= tolerance
-        ok &= within
-        print(f'{dataset:16} mDice {names[0]} - {names[1]} = {gap:+.4f} '
-              f'({"within" if within else "OUTSIDE"} {tolerance})')
-    return ok
 
 
 def main(argv=None):
@@ -74,11 +58,11 @@ def main(argv=None):
         fp32 = OnnxSegmenter(args.model, args.threads)
         images = calibration_images(args.calib_data, args.calib_count)
         start = time.perf_counter()
-        quantize_int8(args.model, args.output_file, images, fp32.preprocess,
-                      calibrate_method=args.calib_method)
+        quantised = quantize_int8(args.model, args.output_file, images, fp32.preprocess,
+                                  calibrate_method=args.calib_method)
     except (FileNotFoundError, OSError, RuntimeError, ValueError) as err:
         sys.exit(f'error: {err}')
-    print(f'wrote {args.output_file}: {", ".join(QUANTISED_OPS)} in int8, calibrated on '
+    print(f'wrote {args.output_file}: {", ".join(quantised)} in int8, calibrated on '
           f'{len(images)} training images of {args.calib_data} '
           f'({time.perf_counter() - start:.0f} s)')
     if not args.verify_data:
@@ -89,7 +73,9 @@ def main(argv=None):
                                                 args.verify_data, args.verify_limit)
     except (FileNotFoundError, OSError, ValueError) as err:
         sys.exit(f'error: {err}')
-    if print_verification(scores, agreement, args.tolerance):
+    report, ok = verification_report(scores, agreement, args.tolerance)
+    print(report)
+    if ok:
         print('int8 accepted: within tolerance on every test set')
         return 0
     print(f'int8 REFUSED: mDice moved by more than {args.tolerance} on a test set; deploy the '

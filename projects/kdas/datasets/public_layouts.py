@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from ..utils.image_files import image_file_names, index_by_stem
+from ..utils.image_files import image_file_names
 from .polyp import (SPLIT_DIR, TEST_SUBSETS, TRAIN_SUBSETS, read_split,
                     read_subset)
 from .transforms import binarize_polyp_mask
@@ -54,9 +54,16 @@ def standard_splits(split_dir=SPLIT_DIR):
 
 
 def paths_by_stem(folder, what):
-    """stem -> path of the images in ``folder``; two files of one stem are a ValueError
-    naming both (see :func:`~kdas.utils.image_files.index_by_stem`)."""
-    return {stem: osp.join(folder, name) for stem, name in index_by_stem(folder, what).items()}
+    """(stem -> path of the images in ``folder``, {ambiguous stem: problem}): two files of
+    one stem (``a.jpg``, ``a.png``) cannot be told apart, so that stem is left out and named
+    as a problem; the folder's other files are kept."""
+    by_stem = {}
+    for name in image_file_names(folder):
+        by_stem.setdefault(osp.splitext(name)[0], []).append(osp.join(folder, name))
+    ambiguous = {stem: f'{what} folder {folder}: {" and ".join(paths)} share the stem '
+                 f'{stem!r}, so they cannot be told apart by it; rename one'
+                 for stem, paths in sorted(by_stem.items()) if len(paths) > 1}
+    return {stem: paths[0] for stem, paths in by_stem.items() if len(paths) == 1}, ambiguous
 
 
 def dataset_name(folder, stems, splits):
@@ -120,11 +127,13 @@ def output_mask(mask):
 
 def check_source(name, img_dir, mask_dir):
     """Returns (valid pairs [(stem, img_path, mask array)], problems [str])."""
-    try:
-        images, masks = paths_by_stem(img_dir, 'image'), paths_by_stem(mask_dir, 'mask')
-    except ValueError as err:
-        return [], [f'{name}: {err}']
-    problems, pairs = [], []
+    (images, ambiguous_images), (masks, ambiguous_masks) = (paths_by_stem(img_dir, 'image'),
+                                                            paths_by_stem(mask_dir, 'mask'))
+    ambiguous = {**ambiguous_images, **ambiguous_masks}
+    problems = [f'{name}: {p}' for p in [*ambiguous_images.values(), *ambiguous_masks.values()]]
+    pairs = []
+    images = {k: v for k, v in images.items() if k not in ambiguous}
+    masks = {k: v for k, v in masks.items() if k not in ambiguous}
     for stem in sorted(set(images) - set(masks)):
         problems.append(f'{name}: {images[stem]} has no mask in {mask_dir}')
     for stem in sorted(set(masks) - set(images)):

@@ -1,9 +1,11 @@
+"""Reading polyp images and masks: the masks' binarisation, and loading transforms that name
+a bad file."""
 import numpy as np
 from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmengine import fileio
 from mmseg.registry import TRANSFORMS
 
-from ..utils.image_files import ImageFileError, decode_image
+from ..utils.image_files import ImageFileError, decode_image, read_image
 
 # Index of the red channel of a 3- or 4-channel mask, the one that is binarised: arrays
 # decoded by OpenCV (and so by mmcv's cv2 backend) are BGR / BGRA, those decoded by
@@ -38,6 +40,16 @@ def binarize_polyp_mask(mask: np.ndarray, channel_order: str = 'BGR') -> np.ndar
 def size_text(shape) -> str:
     """``(height, width, ...)`` as ``WIDTHxHEIGHT``, the way image sizes are usually said."""
     return f'{shape[1]}x{shape[0]}'
+
+
+def read_polyp_mask(path: str, shape) -> np.ndarray:
+    """A ground-truth mask file as a bool H x W array (:func:`binarize_polyp_mask`); an error
+    naming it when it cannot be read or its size is not ``shape`` (H, W), its image's."""
+    mask = read_image(path, flag='unchanged', what='ground-truth mask')
+    if mask.shape[:2] != tuple(shape):
+        raise ValueError(f'ground-truth mask {path} is {size_text(mask.shape)}, its image '
+                         f'{size_text(shape)}')
+    return binarize_polyp_mask(mask).astype(bool)
 
 
 @TRANSFORMS.register_module()

@@ -62,3 +62,23 @@ def evaluate_segmenters(segmenters: dict, data_root: str, limit: Optional[int] =
     scores = {n: {d: aggregate(s) for d, s in per_image[n].items()} for n in names}
     agreement = {n: {d: float(np.mean(v)) for d, v in agree[n].items()} for n in names}
     return scores, agreement
+
+
+def verification_report(scores: dict, agreement: dict, tolerance: float):
+    """(the table of :func:`evaluate_segmenters`' two graphs on each test set, whether the
+    second's mDice is within ``tolerance`` of the first's on every one)."""
+    names = list(scores)
+    ok, lines = True, []
+    lines.append(f'{"test set":16} {"graph":8} {"mDice":>7} {"Dice@0.5":>8} {"MAE":>7} '
+                 f'{"mask Dice vs " + names[0]:>20}')
+    for dataset in scores[names[0]]:
+        for name in names:
+            s = scores[name][dataset]
+            lines.append(f'{dataset:16} {name:8} {s["meanDic"]:7.4f} {s["Dice@0.5"]:8.4f} '
+                         f'{s["mae"]:7.4f} {agreement[name][dataset]:20.4f}')
+        gap = scores[names[0]][dataset]['meanDic'] - scores[names[1]][dataset]['meanDic']
+        within = abs(gap) <= tolerance
+        ok &= within
+        lines.append(f'{dataset:16} mDice {names[0]} - {names[1]} = {gap:+.4f} '
+                     f'({"within" if within else "OUTSIDE"} {tolerance})')
+    return '\n'.join(lines), ok

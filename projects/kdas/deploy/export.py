@@ -1,5 +1,7 @@
 """A segmenter as an image -> probability module, and its ONNX export with the
-preprocessing as metadata."""
+preprocessing as metadata, checked against PyTorch on real images."""
+import cv2
+import numpy as np
 import torch
 
 from ..utils.output_files import atomic_output
@@ -86,3 +88,36 @@ def export_onnx(model: ProbabilityModel, output_file: str, shape, max_batch: int
                           verbose=False, external_data=False)
         if deploy:
             write_onnx_metadata(tmp, deploy_metadata(model.segmentor))
+
+
+def preprocess_images(paths, shape, data_preprocessor) -> torch.Tensor:
+    """Images resized to ``shape`` and normalised as the model's data preprocessor does."""
+    mean = data_preprocessor.mean.view(1, 3, 1, 1)
+    std = data_preprocessor.std.view(1, 3, 1, 1)
+    batch = []
+    for path in paths:
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None:
+            raise OSError(f'cannot read {path}')
+        img = cv2.resize(img, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+        if data_preprocessor.channel_conversion:
+            img = img[..., ::-1]
+        batch.append(torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float())
+    return (torch.stack(batch) - mean) / std
+
+
+def verify_onnx(model, output_file, inputs, tolerance=1e-4):
+    """(largest |ONNX Runtime - PyTorch| of the probabilities at batch 1 and 2, whether it
+    is within ``tolerance``) for the exported ``output_file`` of ``model``."""
+    import onnxruntime as ort
+    session = ort.InferenceSession(output_file, providers=['CPUExecutionProvider'])
+    worst = 0.
+    for batch in (inputs[:1], inputs[:2]):
+        with torch.no_grad():
+            expected = model(batch)[0].numpy()
+        got = session.run(['prob'], {'input': batch.numpy()})[0]
+        if got.shape != expected.shape:
+            raise RuntimeError(f'{output_file}: ONNX output {got.shape} != PyTorch '
+                               f'{expected.shape}')
+        worst = max(worst, float(np.abs(got - expected).max()))
+    return worst, worst <= tolerance

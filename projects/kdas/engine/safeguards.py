@@ -4,9 +4,12 @@ import os.path as osp
 from typing import List
 
 from ..models.backbones.pvt_v2 import pretrained_hint
+from ..models.official_format import CNN_BACKBONES
 from ..models.segmentors.distillation_segmentor import TEACHER_HINT
 
 SAFE_CHECKPOINT_HOOK = 'AtomicCheckpointHook'
+# backbone types tools/model_converters/cnn2mmseg.py converts ImageNet weights for
+CNN_CONVERTER_BACKBONES = tuple(cfg['type'] for cfg in CNN_BACKBONES.values())
 GUARD_HOOK = 'DivergenceGuardHook'
 
 
@@ -43,9 +46,10 @@ def missing_weights(cfg) -> List[str]:
             if backbone.get('type') == 'PVTv2':
                 hint = pretrained_hint(str(backbone.get('arch', 'b0')))
             else:
-                hint = ('Convert the ImageNet classifier with tools/model_converters/'
-                        'cnn2mmseg.py (configs/students/README.md); or train from scratch '
-                        f'with --cfg-options {key}.init_cfg=None')
+                convert = ('Convert the ImageNet classifier with tools/model_converters/'
+                           'cnn2mmseg.py (configs/students/README.md); or train'
+                           if backbone.get('type') in CNN_CONVERTER_BACKBONES else 'Train')
+                hint = f'{convert} from scratch with --cfg-options {key}.init_cfg=None'
             problems.append(f'backbone weights {init.get("checkpoint")} do not exist. {hint}')
     return problems
 

@@ -67,6 +67,10 @@ def main(repo: str, argv: Optional[Sequence[str]] = None) -> int:
         print(f'updated {args.update_doc}')
     if args.figures:
         from .figures import draw_figures  # matplotlib only when drawing
-        for path in draw_figures(root, args.figures):
-            print(f'drew {path}')
+        try:
+            for path in draw_figures(root, args.figures):
+                print(f'drew {path}')
+        except OSError as err:
+            print(f'error: {err}', file=sys.stderr)
+            return 1
     return 0

@@ -51,7 +51,7 @@ ROWS = {
     'cwdpix': Row('Channel-wise distillation + pixel-wise response KD',
                   'configs/budget/cwd-pixelkd_pvtv2b0_budget.py', 0, TEACHER),
     # A stronger teacher: the same B2 trained 30 epochs, and objectives distilled from it.
-    # The measured teacher was trained on an H200 (docs/results.md): its times are the GPU's.
+    # Its row in docs/results.md was trained on a GPU: its times are the GPU's.
     TEACHER30: Row('Teacher: Polyp-PVT PVTv2-B2 (30 epochs; trained on an H200)',
                    'configs/budget/polyppvt_pvtv2b2-30e_budget.py', 0, None),
     'kdas-t30': Row('KDAS from the 30-epoch teacher', 'configs/budget/kdas_pvtv2b0_budget.py',
@@ -62,11 +62,28 @@ ROWS = {
                        'configs/budget/pixelkd_pvtv2b0_budget.py', 0, TEACHER30),
     'cwd-t30': Row('Channel-wise distillation, from the 30-epoch teacher',
                    'configs/budget/cwd_pvtv2b0_budget.py', 0, TEACHER30),
+    # CNN students (configs/students/): each alone, then distilled with CWD (the budget's
+    # best objective) and KDAS.
+    'student-mobilenetv2': Row('Student alone, MobileNetV2',
+                               'configs/students/polyppvt_mobilenetv2_budget.py', 0, None),
+    'student-mobilenetv2-lr1e3': Row('Student alone, MobileNetV2, lr 1e-3',
+                                     'configs/students/polyppvt_mobilenetv2-lr1e-3_budget.py',
+                                     0, None),
+    'student-resnet18': Row('Student alone, ResNet-18',
+                            'configs/students/polyppvt_resnet18_budget.py', 0, None),
+    'cwd-mobilenetv2': Row('Channel-wise distillation, MobileNetV2 student',
+                           'configs/students/cwd_mobilenetv2_budget.py', 0, TEACHER),
+    'kdas-mobilenetv2': Row('KDAS as the paper defines it, MobileNetV2 student',
+                            'configs/students/kdas_mobilenetv2_budget.py', 0, TEACHER),
+    'cwd-resnet18': Row('Channel-wise distillation, ResNet-18 student',
+                        'configs/students/cwd_resnet18_budget.py', 0, TEACHER),
+    'kdas-resnet18': Row('KDAS as the paper defines it, ResNet-18 student',
+                         'configs/students/kdas_resnet18_budget.py', 0, TEACHER),
 }
 # Rows validated after every epoch (the validation-over-epochs figure): the objectives of
-# the "distillation that pays" comparison and every seed from 2 on. The earlier rows were
-# validated at the end only, and trained before IterationSeedHook / EpochSeededSampler, when
-# validating drew from the training's random stream: they keep that schedule.
+# the "distillation that pays" comparison and every seed from 2 on. The others validate at
+# the end only, so that their random streams, and so their numbers, stay those of
+# docs/results.md.
 VALIDATED_EVERY_EPOCH = ('alpha01', 'balanced', 'warmup', 'pixelkd', 'cwd', 'cwdpix', 'kdas-t30',
                          'balanced-t30', 'pixelkd-t30', 'cwd-t30')
 SEEDED = re.compile(r'^(.+)-s(\d+)$')

@@ -1,5 +1,7 @@
-"""Reading what MMEngine logged for a work dir (``<run>/vis_data/scalars.json``)."""
+"""Reading what MMEngine logged for a work dir (``<run>/vis_data/scalars.json``), and keeping
+the test loop's one-line metric dump off the console."""
 import json
+import logging
 import os
 import os.path as osp
 from typing import List, Tuple
@@ -25,3 +27,19 @@ def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
                 else:
                     val[record['step']] = record
     return [train[k] for k in sorted(train)], [val[k] for k in sorted(val)]
+
+
+class _NotTheMetricDump(logging.Filter):
+    """MMEngine's LoggerHook logs every ``dataset/column`` value on one line after the
+    table; it stays in the log file, not on the console."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not (message.startswith(('Epoch(test)', 'Iter(test)')) and
+                    '/meanDic' in message)
+
+
+def keep_metric_dump_off_the_console(logger):
+    for handler in logger.handlers:
+        if type(handler) is logging.StreamHandler:  # the console, not the FileHandler
+            handler.addFilter(_NotTheMetricDump())

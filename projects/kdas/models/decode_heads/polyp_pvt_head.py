@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, SampleList
+from mmseg.utils import SampleList
 from torch import Tensor
 
 from .polyp_pvt_modules import CFM, CIM, SAM, conv_bn, resize_as
@@ -20,7 +20,7 @@ def check_pyramid(features, in_channels) -> None:
     shapes = ', '.join('x'.join(str(d) for d in f.shape[1:]) for f in features)
     if len(features) != 4:
         raise ValueError(f'PolypPVTHead takes four backbone levels, got {len(features)} '
-                         f'({shapes}): check the backbone\'s out_indices')
+                         f'(C x H x W: {shapes}): check the backbone\'s out_indices')
     channels = [f.shape[1] for f in features]
     if channels != list(in_channels):
         raise ValueError(f'model.decode_head.in_channels is {list(in_channels)} but the '
@@ -76,9 +76,8 @@ class PolypPVTHead(BaseDecodeHead):
         self.out_sam = nn.Conv2d(channels, 1, 1)
 
     def forward(self, inputs) -> Tuple[Tensor, Tensor]:
-        features = self._transform_inputs(inputs)
-        check_pyramid(features, self.in_channels)
-        x4, x8, x16, x32 = features
+        check_pyramid(inputs, self.in_channels)
+        x4, x8, x16, x32 = self._transform_inputs(inputs)
         cfm_feature = self.cfm(self.translate4(x32), self.translate3(x16), self.translate2(x8))
         cim_feature = resize_as(self.cim(x4), cfm_feature)
         sam_feature = self.sam(cfm_feature, cim_feature)
