@@ -66,6 +66,8 @@ ROWS = {
     # best objective) and KDAS.
     'student-mobilenetv2': Row('Student alone, MobileNetV2',
                                'configs/students/polyppvt_mobilenetv2_budget.py', 0, None),
+    'student-lr1e3': Row('Student alone, PVTv2-B0, lr 1e-3',
+                         'configs/budget/polyppvt_pvtv2b0-lr1e-3_budget.py', 0, None),
     'student-mobilenetv2-lr1e3': Row('Student alone, MobileNetV2, lr 1e-3',
                                      'configs/students/polyppvt_mobilenetv2-lr1e-3_budget.py',
                                      0, None),
