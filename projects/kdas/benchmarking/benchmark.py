@@ -155,9 +155,9 @@ def format_report(result: BenchmarkResult, settings: Settings, reference: bool) 
                          f'{r["fps_end_to_end"]:22.1f} {r["fps_network"]:25.1f}')
     for t, peaks in result.peaks.items():
         lines.append(f'arithmetic floor: each network\'s FLOPs at ONNX Runtime\'s rate on a '
-                     f'large matrix product ({t} threads: float32 {peaks["float32"]:.0f} '
-                     f'GFLOP/s, uint8 x int8 {peaks["int8"]:.0f} GOP/s); no runtime gets '
-                     'below it')
+                     f'large matrix product ({threads_label(t)}: float32 '
+                     f'{peaks["float32"]:.0f} GFLOP/s, uint8 x int8 {peaks["int8"]:.0f} '
+                     'GOP/s); no runtime gets below it')
         for f in result.floor_rows:
             if f['threads'] != t:
                 continue

@@ -62,12 +62,13 @@ ROWS = {
                        'configs/budget/pixelkd_pvtv2b0_budget.py', 0, TEACHER30),
     'cwd-t30': Row('Channel-wise distillation, from the 30-epoch teacher',
                    'configs/budget/cwd_pvtv2b0_budget.py', 0, TEACHER30),
+    # The student alone at the CNN students' learning rate.
+    'student-lr1e3': Row('Student alone, PVTv2-B0, lr 1e-3',
+                         'configs/budget/polyppvt_pvtv2b0-lr1e-3_budget.py', 0, None),
     # CNN students (configs/students/): each alone, then distilled with CWD (the budget's
     # best objective) and KDAS.
     'student-mobilenetv2': Row('Student alone, MobileNetV2',
                                'configs/students/polyppvt_mobilenetv2_budget.py', 0, None),
-    'student-lr1e3': Row('Student alone, PVTv2-B0, lr 1e-3',
-                         'configs/budget/polyppvt_pvtv2b0-lr1e-3_budget.py', 0, None),
     'student-mobilenetv2-lr1e3': Row('Student alone, MobileNetV2, lr 1e-3',
                                      'configs/students/polyppvt_mobilenetv2-lr1e-3_budget.py',
                                      0, None),
