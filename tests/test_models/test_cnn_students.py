@@ -273,16 +273,23 @@ def test_imagenet_mobilenetv2_option_loads_the_converted_mmpretrain_weights(tmp_
     load_weights(MODELS.build(backbone_cfg), converted)  # every key and shape matches
 
 
-def test_imagenet_resnet18_option_loads_a_backbone_state_dict(tmp_path):
-    piece = load('configs/_base_/models/students/resnet18.py')
-    assert piece.imagenet_resnet18 == dict(type='Pretrained',
-                                           checkpoint='pretrained/resnet18_v1c_mmseg.pth')
-    torch.manual_seed(2)
-    source = MODELS.build(piece.student_backbone)
+def random_backbone_file(backbone_cfg, tmp_path, seed):
+    """(a backbone with random weights, the file of its state dict alone), as a converted
+    ImageNet checkpoint is saved."""
+    torch.manual_seed(seed)
+    source = MODELS.build(backbone_cfg)
     for p in source.parameters():
         torch.nn.init.normal_(p)
     path = str(tmp_path / 'resnet18_v1c_mmseg.pth')
     torch.save(source.state_dict(), path)
+    return source, path
+
+
+def test_imagenet_resnet18_option_loads_a_backbone_state_dict(tmp_path):
+    piece = load('configs/_base_/models/students/resnet18.py')
+    assert piece.imagenet_resnet18 == dict(type='Pretrained',
+                                           checkpoint='pretrained/resnet18_v1c_mmseg.pth')
+    source, path = random_backbone_file(piece.student_backbone, tmp_path, seed=2)
     backbone = MODELS.build(dict(piece.student_backbone,
                                  init_cfg=dict(piece.imagenet_resnet18, checkpoint=path)))
     backbone.init_weights()
@@ -294,12 +301,7 @@ def test_a_student_segmentor_loads_imagenet_weights_strictly(tmp_path):
     """In the segmentor, Pretrained is strict for mmseg's backbones too: ResNet-18 weights
     named as MobileNetV2's stop the build with the mismatch; the right file loads whole."""
     piece = load('configs/_base_/models/students/resnet18.py')
-    torch.manual_seed(3)
-    source = MODELS.build(piece.student_backbone)
-    for p in source.parameters():
-        torch.nn.init.normal_(p)
-    right = str(tmp_path / 'resnet18_v1c_mmseg.pth')
-    torch.save(source.state_dict(), right)
+    source, right = random_backbone_file(piece.student_backbone, tmp_path, seed=3)
     cfg = load('configs/students/polyppvt_resnet18_budget.py').model
     cfg.backbone.init_cfg = dict(type='Pretrained', checkpoint=right)
     model = MODELS.build(cfg)
