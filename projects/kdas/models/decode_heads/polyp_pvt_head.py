@@ -17,20 +17,22 @@ def check_pyramid(features, in_channels) -> None:
     each half the size of the one before (strides 4, 8, 16 and 32). The head resizes every
     map to the one it is combined with, so a backbone of other strides would train without
     an error, only worse; a wrong channel count would fail deep inside a convolution."""
-    shapes = ', '.join('x'.join(str(d) for d in f.shape[1:]) for f in features)
+    def shapes():  # only for a message: not formatted on every forward
+        return ', '.join('x'.join(str(d) for d in f.shape[1:]) for f in features)
+
     if len(features) != 4:
         raise ValueError(f'PolypPVTHead takes four backbone levels, got {len(features)} '
-                         f'(C x H x W: {shapes}): check the backbone\'s out_indices')
+                         f'(C x H x W: {shapes()}): check the backbone\'s out_indices')
     channels = [f.shape[1] for f in features]
     if channels != list(in_channels):
         raise ValueError(f'model.decode_head.in_channels is {list(in_channels)} but the '
-                         f'backbone gives {channels} channels (C x H x W: {shapes}); set '
+                         f'backbone gives {channels} channels (C x H x W: {shapes()}); set '
                          f'in_channels to {channels}')
     for i in range(1, 4):
         for dim in (-2, -1):
             if abs(2 * features[i].shape[dim] - features[i - 1].shape[dim]) > 1:
                 raise ValueError(f'backbone level {i + 1} is not half the size of level {i} '
-                                 f'(C x H x W: {shapes}): PolypPVTHead needs strides 4, 8, '
+                                 f'(C x H x W: {shapes()}): PolypPVTHead needs strides 4, 8, '
                                  '16 and 32; check the backbone\'s strides, dilations and '
                                  'out_indices')
 
