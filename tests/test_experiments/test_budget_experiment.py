@@ -24,7 +24,8 @@ def test_wall_time_adds_every_run_of_a_row_including_interrupted_ones(tmp_path):
 def test_every_row_has_a_config_that_builds():
     from mmengine.config import Config
     from mmseg.registry import MODELS
-    for label, config, seed, teacher in rows.ROWS.values():
+    for label, config, seed, teacher, baseline in rows.ROWS.values():
+        assert baseline in rows.ROWS or rows.row_base(baseline)[0] == rows.STUDENT, baseline
         cfg = Config.fromfile(osp.join(REPO, config))
         assert (cfg.model.type == 'DistillationSegmentor') == bool(teacher), config
         if teacher:
@@ -78,11 +79,14 @@ def test_update_doc_replaces_only_the_marked_tables(tmp_path):
 
 def test_seed_rows_resolve_to_their_objective():
     assert rows.resolve_row('student-s2')[1:] == (
-        'configs/budget/polyppvt_pvtv2b0_budget.py', 2, None)
-    label, config, seed, teacher = rows.resolve_row('balanced-s1')
+        'configs/budget/polyppvt_pvtv2b0_budget.py', 2, None, 'student')
+    # a seed keeps its objective's baseline
+    assert rows.resolve_row('cwd-mobilenetv2-lr1e3-s2')[2:] == (
+        2, 'teacher', 'student-mobilenetv2-lr1e3')
+    label, config, seed, teacher, _ = rows.resolve_row('balanced-s1')
     assert (config, seed, teacher) == (
         'configs/budget/kdas-balanced_pvtv2b0_budget.py', 1, 'teacher')
-    assert rows.resolve_row('kdas-t30-s2')[2:] == (2, 'teacher30')
+    assert rows.resolve_row('kdas-t30-s2')[2:4] == (2, 'teacher30')
     assert label.endswith('(seed 1)') and 'balanced' in label
     assert rows.resolve_row('publiccode') == rows.ROWS['publiccode']
     with pytest.raises(ValueError, match='unknown row'):
@@ -92,10 +96,10 @@ def test_seed_rows_resolve_to_their_objective():
 
 
 def test_bf16_rows_train_their_objective_under_autocast(tmp_path, monkeypatch):
-    label, config, seed, teacher = rows.resolve_row('kdas-bf16-s1')
+    label, config, seed, teacher, _ = rows.resolve_row('kdas-bf16-s1')
     assert (config, seed, teacher) == ('configs/budget/kdas_pvtv2b0_budget.py', 1, 'teacher')
     assert label == 'KDAS as the paper defines it, bf16 autocast (seed 1)'
-    assert rows.resolve_row('student-bf16')[1:] == (
+    assert rows.resolve_row('student-bf16')[1:4] == (
         'configs/budget/polyppvt_pvtv2b0_budget.py', 0, None)
     assert rows.objective('balanced-bf16-s2') == 'balanced'
     assert [rows.row_precision(n) for n in ('student-bf16', 'kdas-bf16-s1', 'kdas-s1')] == [
@@ -148,6 +152,30 @@ def test_seed_spread_and_paired_comparison_tables(tmp_path):
     line = next(ln for ln in comparison.splitlines() if 'balanced' in ln)
     assert line.count('+0.030 [+0.030, +0.030]') == 4  # a constant gain: no width
     assert '| 0, 1 |' in line
+
+
+def test_a_cnn_student_is_compared_with_its_own_student_alone(tmp_path):
+    images = [f'im{i}' for i in range(20)]
+    # distilled MobileNetV2 = MobileNetV2 alone + 0.05; MobileNetV2 alone = PVTv2-B0 alone at
+    # the same lr 1e-3 - 0.03; that one = PVTv2-B0 alone at the budget's lr + 0.13
+    offsets = {'student-s0': 0.30, 'student-lr1e3': 0.43, 'student-mobilenetv2-lr1e3': 0.40,
+               'cwd-mobilenetv2-lr1e3': 0.45,
+               # its baseline has no seed 1: no line
+               'kdas-mobilenetv2-lr1e3-s1': 0.9}
+    for name, offset in offsets.items():
+        write_row(tmp_path, name, {ds: {i: offset + 0.01 * k for k, i in enumerate(images)}
+                                   for ds in ('Kvasir', 'CVC-ClinicDB')})
+    lines = tables.comparison_table(WorkRoot(str(tmp_path)), draws=200).splitlines()[2:]
+
+    def cells(diff):
+        return ' | '.join([f'{diff:+.3f} [{diff:+.3f}, {diff:+.3f}]'] * 4)
+
+    assert sorted(lines) == sorted([
+        f'| Student alone, PVTv2-B0, lr 1e-3 | 0 | {cells(0.13)} |',
+        '| Student alone, MobileNetV2, lr 1e-3 vs Student alone, PVTv2-B0, lr 1e-3 | 0 | '
+        f'{cells(-0.03)} |',
+        '| Channel-wise distillation, MobileNetV2 student, lr 1e-3 vs Student alone, '
+        f'MobileNetV2, lr 1e-3 | 0 | {cells(0.05)} |'])
 
 
 def test_head_to_head_ranks_the_three_seed_objectives_and_pairs_them(tmp_path):

@@ -108,15 +108,20 @@ def paired_row(label: str, seeds: Dict[int, dict], others: Dict[int, dict],
 
 
 def comparison_table(root: WorkRoot, draws: int = 10000) -> str:
-    """Each objective against the student alone: the mean per-image difference (Dice@0.5,
-    mDice) with its 95 % paired bootstrap interval over images and shared seeds."""
+    """Each objective against its baseline (``Row.baseline``: the same student alone, at the
+    same learning rate): the mean per-image difference (Dice@0.5, mDice) with its 95 %
+    paired bootstrap interval over images and shared seeds. A row whose baseline is not the
+    PVTv2-B0 student alone names it."""
     per_image = root.per_image_scores()
-    student = per_image.get(STUDENT, {})
     lines = paired_header('objective vs student alone')
     for base, seeds in per_image.items():
-        if base == STUDENT:
+        baseline = resolve_row(base).baseline
+        if base == STUDENT or base in TEACHERS or baseline not in per_image:
             continue
-        line = paired_row(objective_label(base), seeds, student, draws)
+        label = objective_label(base)
+        if baseline != STUDENT:
+            label += f' vs {objective_label(baseline)}'
+        line = paired_row(label, seeds, per_image[baseline], draws)
         if line:
             lines.append(line)
     return '\n'.join(lines)
@@ -158,7 +163,7 @@ def precision_table(root: WorkRoot) -> str:
     for name in root.rows():
         if not (row_precision(name) and root.is_tested(name)):
             continue
-        label, _, seed, _ = resolve_row(name)
+        label, seed = resolve_row(name).label, resolve_row(name).seed
         rows = float32.get(objective(name), {})
         if not rows:
             continue
