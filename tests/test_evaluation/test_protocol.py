@@ -1,5 +1,7 @@
 import json
+import os
 import os.path as osp
+import shutil
 
 import cv2
 import numpy as np
@@ -59,6 +61,22 @@ def test_eval_preds_reports_size_mismatch_by_name(tmp_path):
     result = run_tool('tools/analysis_tools/eval_preds.py', str(tmp_path / 'p'),
                       str(tmp_path / 'g'), check=False)
     assert result.returncode != 0 and 'a.png' in result.stderr and '12x10' in result.stderr
+
+
+@pytest.mark.parametrize('which', ['preds', 'masks'])
+def test_eval_preds_refuses_an_out_that_is_one_of_its_inputs(reference_dir, tmp_path, which):
+    root, _, _ = load_reference(reference_dir)
+    for folder in ('preds', 'masks'):
+        shutil.copytree(osp.join(root, folder), tmp_path / folder)
+    target = sorted((tmp_path / which).iterdir())[0]
+    before = target.read_bytes()
+    result = run_tool('tools/analysis_tools/eval_preds.py', str(tmp_path / 'preds'),
+                      str(tmp_path / 'masks'), '--out', str(target), check=False)
+    assert result.returncode == 1 and result.stderr.startswith('error: ')
+    assert '--out' in result.stderr and target.name in result.stderr
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in (tmp_path / which).iterdir()) == sorted(
+        os.listdir(osp.join(root, which)))  # nothing written beside it either
 
 
 def test_fixed_threshold_and_edge_cases_by_hand():

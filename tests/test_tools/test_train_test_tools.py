@@ -145,11 +145,13 @@ def test_paper_config_without_weights_or_teacher_says_what_to_run(tmp_path):
 
 def test_train_speed_reports_the_iterations_it_timed(tmp_path):
     out = tmp_path / 'speed.jsonl'
+    out.write_text('{"label": "an earlier row"}\n')
     result = run_tool('tools/analysis_tools/train_speed.py',
                       'configs/quickstart/kdas_pvtv2b0_sample.py', '--device', 'cpu',
                       '--random-teacher', '--iters', '3', '--warmup', '1', '--batch', '2',
                       '--size', '64', '--workers', '0', '--amp', 'bf16', '--out', str(out))
-    row = json.loads(out.read_text())
+    earlier, row = (json.loads(line) for line in out.read_text().splitlines())
+    assert earlier == {'label': 'an earlier row'}
     assert row['iters'] == 3 and row['batch'] == 2 and row['precision'] == 'bf16'
     assert row['images_per_s'] == pytest.approx(2 / row['s_per_iter_median'])
     assert 'random teacher: timing only' in result.stdout

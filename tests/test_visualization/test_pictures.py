@@ -108,6 +108,25 @@ def test_plot_curves_plots_what_was_logged(tmp_path, trained):
         assert (np.abs(picture.astype(int) - bgr).sum(axis=2) < 30).sum() > 50, bgr
 
 
+def test_plot_curves_on_a_full_disk_keeps_the_previous_figure(tmp_path, trained):
+    from tests.test_engine.test_checkpoint_faults import small_tmpfs
+    work = osp.dirname(trained[1])
+    disk = tmp_path / 'disk'
+    small_tmpfs(disk, '16k')  # the figure (tens of kB) does not fit
+    try:
+        out = disk / 'curves.png'
+        out.write_bytes(b'the previous figure')
+        result = run_tool('tools/analysis_tools/plot_curves.py', work, '--out', str(out),
+                          check=False)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith('error: ') and str(out) in result.stderr
+        assert 'Traceback' not in result.stderr
+        assert out.read_bytes() == b'the previous figure'
+        assert [p.name for p in disk.iterdir()] == ['curves.png']  # no partial file beside it
+    finally:
+        subprocess.run(['umount', str(disk)], check=False)
+
+
 def test_show_dir_saves_the_same_drawing(tmp_path, trained, mmseg_outputs_of):
     """tools/test.py --show-dir draws each image with draw_overlay: the saved PNG equals an
     independent drawing of MMSegmentation's own prediction against the mask."""

@@ -8,11 +8,10 @@ Runs MMEngine's runner on the config's training data for ``--warmup + --iters`` 
 and prints the median and mean time per iteration and the images per second
 (kdas.benchmarking.training_speed). ``--random-teacher`` builds a distillation config's
 teacher from random weights: for timing only, said so in the output. ``--out FILE``
-appends one JSON line.
+appends one JSON line (the file is rewritten atomically: its earlier lines survive a kill).
 """
 import argparse
 import json
-import os
 import os.path as osp
 import sys
 import tempfile
@@ -22,7 +21,8 @@ from mmengine.config import DictAction
 from kdas.benchmarking.training_speed import (iteration_times, save_random_teacher, speed_row,
                                               timing_config)
 from kdas.utils.launch import DEVICES, load_run_config, select_device
-from kdas.utils.output_files import OutputError, describe_os_error, ensure_output_dir
+from kdas.utils.output_files import (OutputError, append_line, ensure_output_dir,
+                                     refuse_overwrite)
 
 
 def parse_args(argv=None):
@@ -47,20 +47,12 @@ def parse_args(argv=None):
     return args
 
 
-def append_line(path: str, line: str) -> None:
-    try:
-        with open(path, 'a') as f:
-            f.write(line + '\n')
-            f.flush()
-            os.fsync(f.fileno())
-    except OSError as err:
-        raise OutputError(f'cannot append to {path}: {describe_os_error(err)}') from err
-
-
 def main(argv=None):
     args = parse_args(argv)
     try:
         if args.out:
+            refuse_overwrite(args.out, [p for p in (args.config, args.teacher_checkpoint) if p],
+                             what='--out')
             ensure_output_dir(osp.dirname(osp.abspath(args.out)))
     except OutputError as err:
         sys.exit(f'error: {err}')
@@ -87,7 +79,7 @@ def main(argv=None):
           f'{row["iters"]}), {row["images_per_s"]:.1f} images/s')
     if args.out:
         try:
-            append_line(args.out, json.dumps(row))
+            append_line(args.out, json.dumps(row), what='speed rows')
         except OutputError as err:
             sys.exit(f'error: {err}')
     return 0

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from ..utils.image_files import image_file_names
+from ..utils.image_files import group_by_stem, image_file_names, shared_stem_problem
 from .polyp import (SPLIT_DIR, TEST_SUBSETS, TRAIN_SUBSETS, read_split,
                     read_subset)
 from .transforms import binarize_polyp_mask
@@ -57,13 +57,10 @@ def paths_by_stem(folder, what):
     """(stem -> path of the images in ``folder``, {ambiguous stem: problem}): two files of
     one stem (``a.jpg``, ``a.png``) cannot be told apart, so that stem is left out and named
     as a problem; the folder's other files are kept."""
-    by_stem = {}
-    for name in image_file_names(folder):
-        by_stem.setdefault(osp.splitext(name)[0], []).append(osp.join(folder, name))
-    ambiguous = {stem: f'{what} folder {folder}: {" and ".join(paths)} share the stem '
-                 f'{stem!r}, so they cannot be told apart by it; rename one'
-                 for stem, paths in sorted(by_stem.items()) if len(paths) > 1}
-    return {stem: paths[0] for stem, paths in by_stem.items() if len(paths) == 1}, ambiguous
+    groups = group_by_stem(osp.join(folder, name) for name in image_file_names(folder))
+    ambiguous = {stem: shared_stem_problem(f'{what} folder {folder}', stem, paths)
+                 for stem, paths in sorted(groups.items()) if len(paths) > 1}
+    return {stem: paths[0] for stem, paths in groups.items() if len(paths) == 1}, ambiguous
 
 
 def dataset_name(folder, stems, splits):

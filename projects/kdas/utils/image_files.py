@@ -8,7 +8,7 @@ checked on the file's bytes: a JPEG must end with its end-of-image marker, a PNG
 """
 import os
 import os.path as osp
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -35,17 +35,27 @@ def image_file_names(folder: str) -> List[str]:
                       osp.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS)
 
 
+def group_by_stem(paths: Iterable[str]) -> Dict[str, List[str]]:
+    """stem -> the paths of that stem, in the order given."""
+    groups = {}
+    for path in paths:
+        groups.setdefault(osp.splitext(osp.basename(path))[0], []).append(path)
+    return groups
+
+
+def shared_stem_problem(where: str, stem: str, paths: Sequence[str]) -> str:
+    return (f'{where}: {" and ".join(paths)} share the stem {stem!r}, so they cannot be told '
+            'apart by it; rename one')
+
+
 def by_stem(paths: Iterable[str], where: str) -> Dict[str, str]:
     """stem -> path; two paths of one stem (``a.jpg``, ``a.png``) are an error naming
     both, since whatever pairs or names files by stem could not tell them apart."""
-    index = {}
-    for path in paths:
-        stem = osp.splitext(osp.basename(path))[0]
-        if stem in index:
-            raise ValueError(f'{where}: {index[stem]} and {path} share the stem {stem!r}, '
-                             'so they cannot be told apart by it; rename one')
-        index[stem] = path
-    return index
+    groups = group_by_stem(paths)
+    for stem, group in groups.items():
+        if len(group) > 1:
+            raise ValueError(shared_stem_problem(where, stem, group))
+    return {stem: group[0] for stem, group in groups.items()}
 
 
 def index_by_stem(folder: str, what: str) -> dict:

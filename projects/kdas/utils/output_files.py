@@ -143,6 +143,23 @@ def write_text(path: str, text: str, what: str = 'file') -> str:
     return write_bytes(path, text.encode('utf-8'), what)
 
 
+def append_line(path: str, line: str, what: str = 'file') -> str:
+    """Appends ``line`` and a newline to ``path`` (created if missing) by writing the whole
+    file anew atomically: a kill or a full disk leaves the lines before it whole, which an
+    ``open(path, 'a')`` does not (it can leave half a line)."""
+    try:
+        with open(path, 'rb') as f:
+            before = f.read()
+    except FileNotFoundError:
+        before = b''
+    except OSError as err:
+        raise OutputError(f'cannot read {what} {path} to append to it: '
+                          f'{describe_os_error(err)}') from err
+    if before and not before.endswith(b'\n'):
+        before += b'\n'
+    return write_bytes(path, before + line.encode('utf-8') + b'\n', what)
+
+
 def write_image(path: str, image, params: Iterable[int] = (), what: str = 'image',
                 durable: bool = False) -> str:
     """``cv2.imwrite`` that cannot fail silently: the image is encoded in memory (by the
