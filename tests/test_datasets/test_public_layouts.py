@@ -10,6 +10,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import subprocess
 
 import cv2
 import pytest
@@ -106,3 +107,40 @@ def test_public_layout_converts_trains_and_tests(tmp_path, layout):
              str(tmp_path / 'test'), '--cfg-options', *roots)
     table = json.loads((tmp_path / 'test' / 'polyp_metrics.json').read_text())
     assert table['Kvasir']['images'] == 8
+
+
+def snapshot(folder):
+    """{relative path: bytes} of every file under ``folder``."""
+    return {osp.relpath(osp.join(d, n), folder): open(osp.join(d, n), 'rb').read()
+            for d, _, names in os.walk(folder) for n in names}
+
+
+def test_converting_a_dataset_onto_itself_is_refused_and_loses_nothing(tmp_path):
+    raw = tmp_path / 'polyp'
+    shutil.copytree(SAMPLE, raw)
+    before = snapshot(raw)
+    result = run_tool(CONVERT, str(raw), str(raw), '--partial', '--force', check=False)
+    assert result.returncode == 2
+    assert f'source folder {raw / "Kvasir-SEG" / "images"} lies in {raw / "Kvasir-SEG"}, ' \
+        'which the conversion replaces' in result.stderr
+    assert snapshot(raw) == before
+
+
+def test_a_full_disk_while_replacing_a_dataset_keeps_the_previous_one(tmp_path):
+    from tests.test_engine.test_checkpoint_faults import small_tmpfs
+    disk = tmp_path / 'disk'
+    small_tmpfs(disk, '8m')
+    try:
+        out = disk / 'polyp'
+        run_tool(CONVERT, SAMPLE, str(out), '--partial')
+        before = snapshot(out)
+        stat = os.statvfs(disk)
+        with open(disk / 'filler', 'wb') as f:  # leaves 100 kB: less than one dataset
+            f.write(b'\0' * (stat.f_bavail * stat.f_frsize - 100 * 1024))
+        result = run_tool(CONVERT, SAMPLE, str(out), '--partial', '--force', check=False)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.startswith(f'error: cannot write under {out}: ')
+        assert 'no space left on the device' in result.stderr and 'Traceback' not in result.stderr
+        assert snapshot(out) == before  # no temporary folder left either
+    finally:
+        subprocess.run(['umount', str(disk)], check=False)

@@ -23,7 +23,9 @@ of one dataset); all problems are reported together, and nothing is written unle
 are none or ``--skip-invalid`` is given. A Kvasir-SEG or CVC-ClinicDB that lacks images of
 the standard split is a problem too, unless ``--partial`` (e.g. a sample) is given: the
 split files then list what is there. Existing output folders are never overwritten without
-``--force``. At the end it says what it wrote and which configs will read it. The work is
+``--force``, and with it each is replaced only once its new copy is complete (a kill or a
+full disk leaves the old one whole); a source that lies in an output folder (RAW == OUT) is
+refused, since replacing the folder would delete it. At the end it says what it wrote and which configs will read it. The work is
 done by :func:`kdas.datasets.public_layouts.convert_downloads`.
 """
 import argparse

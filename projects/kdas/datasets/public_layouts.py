@@ -11,6 +11,7 @@ import os
 import os.path as osp
 import shutil
 import sys
+import tempfile
 from collections import OrderedDict
 
 import numpy as np
@@ -18,6 +19,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from ..utils.image_files import group_by_stem, image_file_names, shared_stem_problem
+from ..utils.output_files import (TEMP_PREFIX, OutputError, describe_os_error, inside, same_file,
+                                  write_bytes, write_text)
 from .polyp import (SPLIT_DIR, TEST_SUBSETS, TRAIN_SUBSETS, read_split,
                     read_subset)
 from .transforms import binarize_polyp_mask
@@ -204,17 +207,48 @@ def split_coverage(merged, splits):
 
 
 def write_dataset(out_dir, pairs):
-    os.makedirs(osp.join(out_dir, 'images'))
-    os.makedirs(osp.join(out_dir, 'masks'))
-    for stem, img_path, mask in tqdm(pairs, desc=f'writing {osp.basename(out_dir)}',
-                                     unit='pair', leave=False, file=sys.stdout, disable=None):
-        ext = osp.splitext(img_path)[1].lower()
-        if ext in ('.jpg', '.jpeg', '.png'):
-            shutil.copyfile(img_path, osp.join(out_dir, 'images', stem + ext))
+    """Writes ``pairs`` as ``out_dir/{images,masks}``, replacing a folder that is there only
+    once every file is written: a kill or a full disk leaves the previous dataset whole
+    (and a hidden temporary folder beside it)."""
+    parent, name = osp.split(osp.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f'{TEMP_PREFIX}{name}.', dir=parent)
+    try:
+        os.makedirs(osp.join(tmp, 'images'))
+        os.makedirs(osp.join(tmp, 'masks'))
+        for stem, img_path, mask in tqdm(pairs, desc=f'writing {name}', unit='pair',
+                                         leave=False, file=sys.stdout, disable=None):
+            ext = osp.splitext(img_path)[1].lower()
+            if ext in ('.jpg', '.jpeg', '.png'):
+                shutil.copyfile(img_path, osp.join(tmp, 'images', stem + ext))
+            else:
+                with Image.open(img_path) as img:
+                    img.convert('RGB').save(osp.join(tmp, 'images', stem + '.png'))
+            Image.fromarray(mask).save(osp.join(tmp, 'masks', stem + '.png'))
+        if osp.exists(out_dir):
+            old = tempfile.mkdtemp(prefix=f'{TEMP_PREFIX}{name}.old.', dir=parent)
+            os.replace(out_dir, osp.join(old, name))
+            os.replace(tmp, out_dir)
+            shutil.rmtree(old)
         else:
-            with Image.open(img_path) as img:
-                img.convert('RGB').save(osp.join(out_dir, 'images', stem + '.png'))
-        Image.fromarray(mask).save(osp.join(out_dir, 'masks', stem + '.png'))
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def sources_in_targets(sources, out, names):
+    """Problems of source folders that lie in an output dataset folder: replacing it would
+    delete what it is copied from."""
+    problems = []
+    for _, img_dir, mask_dir in sources:
+        for name in names:
+            target = osp.join(out, name)
+            for folder in (img_dir, mask_dir):
+                if inside(folder, target):
+                    problems.append(f'source folder {folder} lies in {target}, which the '
+                                    'conversion replaces; convert into another output folder')
+    return problems
 
 
 def report(out, merged):
@@ -274,6 +308,11 @@ def convert_downloads(raw, out, skip_invalid=False, partial=False, force=False):
                 f'{name} are not there ({", ".join(missing[:5])}...); download the whole '
                 'dataset, or pass --partial')
 
+    overlapping = sources_in_targets(sources, out, merged)
+    if overlapping:
+        for problem in overlapping:
+            print(f'error: {problem}', file=sys.stderr)
+        return 2
     existing = [osp.join(out, n) for n in merged if osp.exists(osp.join(out, n))]
     if existing and not force:
         print(f'error: output exists (use --force to replace): {", ".join(existing)}',
@@ -286,22 +325,31 @@ def convert_downloads(raw, out, skip_invalid=False, partial=False, force=False):
         if not skip_invalid:
             print('nothing written; fix the files or pass --skip-invalid', file=sys.stderr)
             return 1
-    for name, pairs in merged.items():
-        target = osp.join(out, name)
-        if osp.exists(target):
-            shutil.rmtree(target)
-        write_dataset(target, pairs)
-        print(f'wrote {target}: {len(pairs)} pairs')
-    split_out = osp.join(out, 'splits')
-    if osp.isdir(raw_splits):
-        shutil.copytree(raw_splits, split_out, dirs_exist_ok=True)
-    else:
-        os.makedirs(split_out, exist_ok=True)
-        for (folder, name), (present, stems) in coverage.items():
-            with open(osp.join(split_out, name), 'w') as f:
-                f.write(''.join(f'{s}\n' for s in present))
-            print(f'wrote {osp.join(split_out, name)}: {len(present)} of the standard '
-                  f'{len(stems)} {folder} images')
+    try:
+        for name, pairs in merged.items():
+            target = osp.join(out, name)
+            write_dataset(target, pairs)
+            print(f'wrote {target}: {len(pairs)} pairs')
+        split_out = osp.join(out, 'splits')
+        if osp.isdir(raw_splits):
+            for name in sorted(os.listdir(raw_splits)):
+                source = osp.join(raw_splits, name)
+                if osp.isfile(source) and not same_file(source, osp.join(split_out, name)):
+                    with open(source, 'rb') as f:
+                        write_bytes(osp.join(split_out, name), f.read(), what='split file')
+        else:
+            for (folder, name), (present, stems) in coverage.items():
+                write_text(osp.join(split_out, name), ''.join(f'{s}\n' for s in present),
+                           what='split file')
+                print(f'wrote {osp.join(split_out, name)}: {len(present)} of the standard '
+                      f'{len(stems)} {folder} images')
+    except OutputError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f'error: cannot write under {out}: {describe_os_error(err)}; the datasets '
+              'written before it are complete, the one being written was left as it was',
+              file=sys.stderr)
+        return 1
     print(report(out, merged))
     return 0
-
