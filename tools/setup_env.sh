@@ -120,7 +120,11 @@ if [ -z "$mmcv_wheel" ]; then
     tail -n 30 "$build_log" >&2
     die "the mmcv build failed; the whole compiler output is in $build_log"
   fi
-  mv "$build"/dist/mmcv-*.whl "$WHEELS/"
+  # Copied under a name the lookup above does not match, then renamed: /tmp and the cache
+  # may be different file systems, and a half-copied wheel would be taken on every later run.
+  built="$(ls "$build"/dist/mmcv-*.whl | head -n 1)"
+  cp "$built" "$WHEELS/.partial-$(basename "$built")"
+  mv "$WHEELS/.partial-$(basename "$built")" "$WHEELS/$(basename "$built")"
   mmcv_wheel="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl | head -n 1)"
   log "built $mmcv_wheel in $(( ($(date +%s) - started) / 60 )) min"
 fi

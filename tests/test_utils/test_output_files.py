@@ -33,3 +33,12 @@ def test_a_full_disk_leaves_the_earlier_lines_whole(tmp_path):
         assert sorted(os.listdir(disk)) == ['filler', 'speed.jsonl']
     finally:
         os.system(f'umount {disk}')
+
+
+def test_a_line_appended_through_a_link_reaches_the_file_it_names(tmp_path):
+    shared = tmp_path / 'shared.jsonl'
+    shared.write_text('first\n')
+    link = tmp_path / 'link.jsonl'
+    link.symlink_to(shared)
+    append_line(str(link), 'second')
+    assert link.is_symlink() and shared.read_text() == 'first\nsecond\n'

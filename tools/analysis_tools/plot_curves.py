@@ -12,6 +12,8 @@ import argparse
 import os.path as osp
 import sys
 
+from kdas.utils.logs import scalars_files
+from kdas.utils.output_files import OutputError, refuse_overwrite
 from kdas.visualization.training_curves import plot, series
 
 
@@ -26,6 +28,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.legend and len(args.legend) != len(args.work_dirs):
         sys.exit('error: --legend needs one name per work dir')
+    try:
+        refuse_overwrite(args.out, [path for work_dir in args.work_dirs
+                                    for path in scalars_files(work_dir)], what='--out')
+    except (FileNotFoundError, OutputError) as err:
+        sys.exit(f'error: {err}')
     runs = []
     for i, work_dir in enumerate(args.work_dirs):
         label = args.legend[i] if args.legend else osp.basename(osp.normpath(work_dir))

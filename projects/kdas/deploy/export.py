@@ -63,6 +63,7 @@ def deploy_metadata(segmentor) -> dict:
 
 
 def write_onnx_metadata(path: str, metadata: dict):
+    """Sets ``metadata`` in the graph ``path``, which is replaced atomically."""
     import onnx
     graph = onnx.load(path)
     kept = [p for p in graph.metadata_props if p.key not in metadata]
@@ -70,7 +71,8 @@ def write_onnx_metadata(path: str, metadata: dict):
     graph.metadata_props.extend(kept)
     for key, value in metadata.items():
         graph.metadata_props.add(key=key, value=value)
-    onnx.save(graph, path)
+    with atomic_output(path, 'ONNX graph') as tmp:
+        onnx.save(graph, tmp)
 
 
 def export_onnx(model: ProbabilityModel, output_file: str, shape, max_batch: int = 64):

@@ -111,26 +111,31 @@ def comparison_table(root: WorkRoot, draws: int = 10000) -> str:
     """Each objective against its baseline (``Row.baseline``: the same student alone, at the
     same learning rate): the mean per-image difference (Dice@0.5, mDice) with its 95 %
     paired bootstrap interval over images and shared seeds. A row whose baseline is not the
-    PVTv2-B0 student alone names it."""
+    PVTv2-B0 student alone names it; one whose baseline is not tested, or shares no seed
+    with it, says so."""
     per_image = root.per_image_scores()
     lines = paired_header('objective vs student alone')
     for base, seeds in per_image.items():
         baseline = resolve_row(base).baseline
-        if base == STUDENT or base in TEACHERS or baseline not in per_image:
+        if base == STUDENT:
             continue
         label = objective_label(base)
         if baseline != STUDENT:
             label += f' vs {objective_label(baseline)}'
-        line = paired_row(label, seeds, per_image[baseline], draws)
-        if line:
-            lines.append(line)
+        line = paired_row(label, seeds, per_image[baseline], draws) \
+            if baseline in per_image else None
+        if not line:
+            why = 'no seed in common' if baseline in per_image else 'baseline not tested'
+            line = f'| {label} | {why} |' + ' - |' * 4
+        lines.append(line)
     return '\n'.join(lines)
 
 
 def head_to_head_table(root: WorkRoot, draws: int = 10000, final_seeds: int = 3) -> str:
-    """The distillation objectives of the final comparison (``final_seeds`` seeds or more)
-    against each other, the higher mean Dice@0.5 first, so a verdict that names one of
-    them rests on its own interval rather than on two intervals against the student."""
+    """The objectives of the final comparison (``final_seeds`` seeds or more: distillation
+    objectives, and students alone of another architecture or learning rate) against each
+    other, the higher mean Dice@0.5 first, so that a verdict that names one of them rests on
+    its own interval rather than on two intervals against the student alone."""
     final = {base: seeds for base, seeds in root.per_image_scores().items()
              if base != STUDENT and len(seeds) >= final_seeds}
 

@@ -7,18 +7,22 @@ import os.path as osp
 from typing import List, Tuple
 
 
+def scalars_files(work_dir: str) -> List[str]:
+    """The ``vis_data/scalars.json`` of every run in ``work_dir``, in order."""
+    if not osp.isdir(work_dir):
+        raise FileNotFoundError(f'work dir {work_dir} does not exist')
+    paths = (osp.join(work_dir, entry, 'vis_data', 'scalars.json')
+             for entry in sorted(os.listdir(work_dir)))
+    return [path for path in paths if osp.isfile(path)]
+
+
 def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
     """(training records, validation records) of every run in ``work_dir``, resumed runs
     included, in order. A resumed run re-logs the iterations after its checkpoint: the
     later record of an iteration wins. Training records carry ``loss``; validation records
     the metric keys and ``step`` (the epoch or iteration they were taken at)."""
     train, val = {}, {}
-    if not osp.isdir(work_dir):
-        raise FileNotFoundError(f'work dir {work_dir} does not exist')
-    for entry in sorted(os.listdir(work_dir)):
-        path = osp.join(work_dir, entry, 'vis_data', 'scalars.json')
-        if not osp.isfile(path):
-            continue
+    for path in scalars_files(work_dir):
         with open(path) as f:
             for line in f:
                 record = json.loads(line)

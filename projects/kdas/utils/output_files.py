@@ -146,7 +146,10 @@ def write_text(path: str, text: str, what: str = 'file') -> str:
 def append_line(path: str, line: str, what: str = 'file') -> str:
     """Appends ``line`` and a newline to ``path`` (created if missing) by writing the whole
     file anew atomically: a kill or a full disk leaves the lines before it whole, which an
-    ``open(path, 'a')`` does not (it can leave half a line)."""
+    ``open(path, 'a')`` does not (it can leave half a line). A symbolic link is written
+    through, to the file it names. One writer per file: two processes appending at once can
+    lose a line."""
+    path = osp.realpath(path)
     try:
         with open(path, 'rb') as f:
             before = f.read()
