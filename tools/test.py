@@ -101,7 +101,10 @@ def main(argv=None):
                      hint='Is it a checkpoint of this config\'s network?')
     except (FileNotFoundError, RuntimeError) as err:
         sys.exit(f'error: {err}')
-    runner.test()
+    try:
+        runner.test()
+    except OutputError as err:  # an overlay, report or metrics file that could not be written
+        sys.exit(f'error: {err}')
     finish_distributed()
 
 

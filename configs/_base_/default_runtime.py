@@ -6,7 +6,8 @@ env_cfg = dict(
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
     dist_cfg=dict(backend='nccl'),
 )
-vis_backends = [dict(type='LocalVisBackend')]
+# LocalVisBackend with checked, atomic image writes (kdas).
+vis_backends = [dict(type='CheckedLocalVisBackend')]
 # PolypVisualizer: the image at full brightness, prediction against ground truth (kdas).
 visualizer = dict(type='PolypVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=True)

@@ -137,6 +137,26 @@ def test_plot_curves_on_a_full_disk_keeps_the_previous_figure(tmp_path, trained)
         subprocess.run(['umount', str(disk)], check=False)
 
 
+def test_show_dir_on_a_full_disk_stops_naming_the_overlay(tmp_path, trained):
+    from tests.test_engine.test_checkpoint_faults import small_tmpfs
+    cfg, ckpt, _, _ = trained
+    disk = tmp_path / 'disk'
+    small_tmpfs(disk, '1m')  # a few of the sixteen overlays fit
+    try:
+        result = run_tool('tools/test.py', cfg, ckpt, '--work-dir', str(tmp_path / 'test'),
+                          '--show-dir', str(disk / 'show'), check=False)
+        assert result.returncode == 1, result.stdout[-2000:]
+        assert re.search(r'^error: cannot write overlay \S+\.png: no space left on the '
+                         r'device', result.stderr, re.M), result.stderr[-2000:]
+        written = glob.glob(str(disk / '**' / '*'), recursive=True)
+        # every overlay there is whole (it decodes), and no temporary file is left
+        assert not [p for p in written if osp.basename(p).startswith('.kdas-tmp-')]
+        pngs = [p for p in written if p.endswith('.png')]
+        assert pngs and all(cv2.imread(p) is not None for p in pngs)
+    finally:
+        subprocess.run(['umount', str(disk)], check=False)
+
+
 def test_show_dir_saves_the_same_drawing(tmp_path, trained, mmseg_outputs_of):
     """tools/test.py --show-dir draws each image with draw_overlay: the saved PNG equals an
     independent drawing of MMSegmentation's own prediction against the mask."""

@@ -16,6 +16,25 @@ def scalars_files(work_dir: str) -> List[str]:
     return [path for path in paths if osp.isfile(path)]
 
 
+def scalar_records(path: str) -> List[dict]:
+    """The records of one ``scalars.json``. MMEngine appends one JSON line per record, so a
+    run killed while logging can end in a cut line without its newline: that record is
+    left out. A bad line anywhere else is an error naming the file and the line."""
+    with open(path) as f:
+        lines = f.read().split('\n')
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            if number == len(lines):  # the last line, without a newline: cut by a kill
+                break
+            raise ValueError(f'{path}, line {number}: not a JSON record ({err})') from err
+    return records
+
+
 def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
     """(training records, validation records) of every run in ``work_dir``, resumed runs
     included, in order. A resumed run re-logs the iterations after its checkpoint: the
@@ -23,13 +42,11 @@ def read_scalars(work_dir: str) -> Tuple[List[dict], List[dict]]:
     the metric keys and ``step`` (the epoch or iteration they were taken at)."""
     train, val = {}, {}
     for path in scalars_files(work_dir):
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if 'loss' in record:
-                    train[record['iter']] = record
-                else:
-                    val[record['step']] = record
+        for record in scalar_records(path):
+            if 'loss' in record:
+                train[record['iter']] = record
+            else:
+                val[record['step']] = record
     return [train[k] for k in sorted(train)], [val[k] for k in sorted(val)]
 
 

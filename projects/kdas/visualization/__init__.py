@@ -1,4 +1,5 @@
 from .overlay import COLOURS, draw_overlay
+from .vis_backend import CheckedLocalVisBackend
 from .visualizer import PolypVisualizer
 
-__all__ = ['COLOURS', 'PolypVisualizer', 'draw_overlay']
+__all__ = ['COLOURS', 'CheckedLocalVisBackend', 'PolypVisualizer', 'draw_overlay']

@@ -8,6 +8,7 @@ from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
 from ..evaluation.protocol import dice
+from ..utils.output_files import write_image
 from .overlay import draw_overlay
 
 
@@ -38,6 +39,6 @@ class PolypVisualizer(SegLocalVisualizer):
         if show:
             self.show(drawn, win_name=name, wait_time=wait_time)
         if out_file is not None:
-            mmcv.imwrite(mmcv.rgb2bgr(drawn), out_file)
+            write_image(out_file, mmcv.rgb2bgr(drawn), what='overlay')
         else:
             self.add_image(name, drawn, step)
