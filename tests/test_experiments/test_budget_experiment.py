@@ -287,3 +287,28 @@ def test_update_doc_leaves_the_document_whole_when_a_marker_is_missing(tmp_path)
     with pytest.raises(ValueError, match='no <!-- loss-table:start -->'):
         tables.update_doc(str(doc), {'results-table': '| a |', 'loss-table': '| b |'})
     assert doc.read_text() == text
+
+
+def test_any_two_objectives_pair_over_their_shared_seeds(tmp_path):
+    images = [f'im{i}' for i in range(20)]
+    for name, offset in (('cwd-mobilenetv2-lr1e3', 0.45), ('cwd-mobilenetv2-lr1e3-s1', 0.47),
+                         ('student-lr1e3', 0.43), ('student-lr1e3-s1', 0.45),
+                         ('cwd-mobilenetv2-lr1e3-s2', 0.49)):
+        scores = {i: offset + 0.01 * k for k, i in enumerate(images)}
+        write_row(tmp_path, name, {ds: scores for ds in ('Kvasir', 'CVC-ClinicDB')})
+    table = tables.pairs_table(WorkRoot(str(tmp_path)), [
+        ('cwd-mobilenetv2-lr1e3', 'student-lr1e3'), ('student-resnet18-lr1e3', 'student-lr1e3')],
+        draws=200)
+    assert table.splitlines()[2:] == [
+        '| Channel-wise distillation, MobileNetV2 student, lr 1e-3 vs Student alone, PVTv2-B0, '
+        'lr 1e-3 | 0, 1 | ' + ' | '.join(['+0.020 [+0.020, +0.020]'] * 4) + ' |',
+        '| Student alone, ResNet-18, lr 1e-3 vs Student alone, PVTv2-B0, lr 1e-3 | '
+        'student-resnet18-lr1e3 not tested | - | - | - | - |']
+
+
+@pytest.mark.parametrize('pair', ['cwd-s1:student', 'cwd:teacher', 'cwd', 'nonsense:cwd'])
+def test_a_pair_that_is_not_two_objectives_is_refused(pair, capsys):
+    from kdas.experiments import cli
+    with pytest.raises(SystemExit):
+        cli.parse_args(['--data-root', '/data', '--table-only', '--pair', pair])
+    assert f'--pair {pair}' in capsys.readouterr().err

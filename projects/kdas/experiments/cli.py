@@ -10,9 +10,9 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-from .rows import ROWS, resolve_row
+from .rows import ROWS, TEACHERS, resolve_row, row_base
 from .runner import RowFailed, Runner
-from .tables import all_tables, update_doc
+from .tables import all_tables, pairs_table, update_doc
 from .work_root import WorkRoot
 
 
@@ -34,12 +34,29 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'results_validation.png into DIR (docs/figures)')
     parser.add_argument('--threads', type=int,
                         help='CPU threads per training run (OMP_NUM_THREADS); default: all')
+    parser.add_argument('--pair', nargs='+', metavar='A:B', default=[],
+                        help='also print objective A minus objective B per image over their '
+                        'shared seeds, with its paired interval (A, B: row names without a '
+                        'seed, e.g. cwd-mobilenetv2-lr1e3:student-lr1e3)')
     args = parser.parse_args(argv)
     for name in args.rows:
         try:
             resolve_row(name)
         except ValueError as err:
             parser.error(str(err))
+    pairs = [tuple(pair.split(':')) for pair in args.pair]
+    for pair, names in zip(args.pair, pairs):
+        if len(names) != 2:
+            parser.error(f'--pair {pair}: expected A:B')
+        for name in names:
+            try:
+                resolve_row(name)
+            except ValueError as err:
+                parser.error(f'--pair {pair}: {err}')
+            if row_base(name)[1] or name != row_base(name)[0] or name in TEACHERS:
+                parser.error(f'--pair {pair}: {name} is not an objective (a row name '
+                             'without -sK, not a teacher)')
+    args.pair = pairs
     args.data_root = osp.abspath(args.data_root)
     return args
 
@@ -58,6 +75,8 @@ def main(repo: str, argv: Optional[Sequence[str]] = None) -> int:
             return 1
     tables = all_tables(root)
     print('\n\n'.join(tables.values()))
+    if args.pair:
+        print('\n' + pairs_table(root, args.pair))
     if args.update_doc:
         try:
             update_doc(args.update_doc, tables)

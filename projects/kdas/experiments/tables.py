@@ -7,7 +7,7 @@ bytes.
 import os
 import re
 import statistics
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..utils.output_files import write_text
 from .paired import paired_bootstrap, paired_differences
@@ -126,6 +126,24 @@ def comparison_table(root: WorkRoot, draws: int = 10000) -> str:
             if baseline in per_image else None
         if not line:
             why = 'no seed in common' if baseline in per_image else 'baseline not tested'
+            line = f'| {label} | {why} |' + ' - |' * 4
+        lines.append(line)
+    return '\n'.join(lines)
+
+
+def pairs_table(root: WorkRoot, pairs: Sequence[Tuple[str, str]], draws: int = 10000) -> str:
+    """Objective A minus objective B per image over their shared seeds, for each (A, B) of
+    ``pairs`` (objective names: ``cwd-mobilenetv2-lr1e3``, ``student-lr1e3``): any two rows,
+    whatever their students or seeds. An objective not tested, or no seed in common, says
+    so."""
+    per_image = root.per_image_scores()
+    lines = paired_header('objective vs objective')
+    for a, b in pairs:
+        label = f'{objective_label(a)} vs {objective_label(b)}'
+        missing = [name for name in (a, b) if name not in per_image]
+        line = None if missing else paired_row(label, per_image[a], per_image[b], draws)
+        if not line:
+            why = f'{" and ".join(missing)} not tested' if missing else 'no seed in common'
             line = f'| {label} | {why} |' + ' - |' * 4
         lines.append(line)
     return '\n'.join(lines)
