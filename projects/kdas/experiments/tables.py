@@ -107,6 +107,11 @@ def paired_row(label: str, seeds: Dict[int, dict], others: Dict[int, dict],
     return f'| {label} | {", ".join(map(str, shared))} | ' + ' | '.join(cells) + ' |'
 
 
+def unpaired_row(label: str, why: str) -> str:
+    """A comparison's line without figures, saying why."""
+    return f'| {label} | {why} |' + ' - |' * 4
+
+
 def comparison_table(root: WorkRoot, draws: int = 10000) -> str:
     """Each objective against its baseline (``Row.baseline``: the same student alone, at the
     same learning rate): the mean per-image difference (Dice@0.5, mDice) with its 95 %
@@ -122,12 +127,11 @@ def comparison_table(root: WorkRoot, draws: int = 10000) -> str:
         label = objective_label(base)
         if baseline != STUDENT:
             label += f' vs {objective_label(baseline)}'
-        line = paired_row(label, seeds, per_image[baseline], draws) \
-            if baseline in per_image else None
-        if not line:
-            why = 'no seed in common' if baseline in per_image else 'baseline not tested'
-            line = f'| {label} | {why} |' + ' - |' * 4
-        lines.append(line)
+        if baseline in per_image:
+            lines.append(paired_row(label, seeds, per_image[baseline], draws) or
+                         unpaired_row(label, 'no seed in common'))
+        else:
+            lines.append(unpaired_row(label, 'baseline not tested'))
     return '\n'.join(lines)
 
 
@@ -141,11 +145,11 @@ def pairs_table(root: WorkRoot, pairs: Sequence[Tuple[str, str]], draws: int = 1
     for a, b in pairs:
         label = f'{objective_label(a)} vs {objective_label(b)}'
         missing = [name for name in (a, b) if name not in per_image]
-        line = None if missing else paired_row(label, per_image[a], per_image[b], draws)
-        if not line:
-            why = f'{" and ".join(missing)} not tested' if missing else 'no seed in common'
-            line = f'| {label} | {why} |' + ' - |' * 4
-        lines.append(line)
+        if missing:
+            lines.append(unpaired_row(label, f'{" and ".join(missing)} not tested'))
+        else:
+            lines.append(paired_row(label, per_image[a], per_image[b], draws) or
+                         unpaired_row(label, 'no seed in common'))
     return '\n'.join(lines)
 
 
@@ -186,7 +190,8 @@ def precision_table(root: WorkRoot) -> str:
     for name in root.rows():
         if not (row_precision(name) and root.is_tested(name)):
             continue
-        label, seed = resolve_row(name).label, resolve_row(name).seed
+        row = resolve_row(name)
+        label, seed = row.label, row.seed
         rows = float32.get(objective(name), {})
         if not rows:
             continue
